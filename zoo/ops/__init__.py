@@ -1,0 +1,15 @@
+"""Pure attention functions (keras.ops only): scores, masking, normalisation."""
+
+from zoo.ops.masking import masked_softmax, merge_masks
+from zoo.ops.scores import additive_scores, bilinear_scores, dot_scores, scaled_dot_scores
+from zoo.ops.segment import segment_softmax
+
+__all__ = [
+    "additive_scores",
+    "bilinear_scores",
+    "dot_scores",
+    "masked_softmax",
+    "merge_masks",
+    "scaled_dot_scores",
+    "segment_softmax",
+]

@@ -1,0 +1,183 @@
+"""Attention: one query sequence attends over one value sequence."""
+
+import keras
+from keras import ops
+
+from zoo import ops as zoo_ops
+from zoo._validation import assert_choice, assert_positive_int, assert_rate
+
+SCORES = ("dot", "scaled_dot", "bilinear", "additive", "qkv")
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class Attention(keras.layers.Layer):
+    """Attention of the lecture, with a selectable score function.
+
+    For every query h'_t (e.g. a decoder state) and the values h_i (e.g. the
+    encoder states):
+
+        α_ti = softmax_i a(h_i, h'_t),        c_t = Σ_i α_ti v_i
+
+    with the score a(h_i, h'_t) one of
+
+    - ``"dot"``:        h_iᵀ h'_t                      (needs Dq == Dk)
+    - ``"scaled_dot"``: h_iᵀ h'_t / sqrt(D)            (needs Dq == Dk)
+    - ``"bilinear"``:   h_iᵀ W h'_t                    (W: Dk × Dq)
+    - ``"additive"``:   wᵀ tanh(U h_i + V h'_t)        (own U, V, w; `units`)
+    - ``"qkv"``:        (K h_i)ᵀ (Q h'_t), and c_t = Σ_i α_ti V h_i
+      (`units` = the projected size; ``share_key_value=True`` makes V ≡ K).
+
+    For every score but ``"qkv"`` the context is a weighted sum of the raw
+    values v_i, so its size is Dv. Normalisation is the softmax (the
+    lecture's exp-dot), computed in float32.
+
+    Args:
+        score: one of ``"dot"``, ``"scaled_dot"``, ``"bilinear"``,
+            ``"additive"``, ``"qkv"``.
+        units: hidden size of the additive score, or the projected size of
+            qkv. Defaults to the query's last dimension.
+        dropout: dropout rate on the attention weights during training.
+        share_key_value: qkv only: use the key projection for the values too.
+        kernel_initializer, kernel_regularizer: for the score's weights.
+
+    Call arguments:
+        query: `[B, Tq, Dq]`.
+        value: `[B, Tv, Dv]`.
+        key: `[B, Tv, Dk]`, defaults to `value`.
+        query_mask: bool `[B, Tq]`; a masked query gets all-zero weights.
+        value_mask: bool `[B, Tv]`; masked values get weight exactly 0.
+        return_attention_scores: also return the weights `[B, Tq, Tv]`.
+        training: enables dropout.
+
+    Returns:
+        context `[B, Tq, Dv]` (``units`` for qkv), and the weights if asked.
+
+    Example:
+
+    >>> layer = Attention(score="additive", units=16)
+    >>> context, weights = layer(
+    ...     np.zeros((2, 3, 8)), np.zeros((2, 5, 4)), return_attention_scores=True)
+    >>> context.shape, weights.shape
+    ((2, 3, 4), (2, 3, 5))
+    """
+
+    def __init__(
+        self,
+        score="dot",
+        units=None,
+        dropout=0.0,
+        share_key_value=False,
+        kernel_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        assert_choice("score", score, SCORES)
+        assert_positive_int("units", units, allow_none=True)
+        assert_rate("dropout", dropout)
+        if share_key_value and score != "qkv":
+            raise ValueError(
+                "`share_key_value=True` is only meaningful with score='qkv' "
+                f"(keys and values share the K projection). Received: score={score!r}"
+            )
+        if units is not None and score in ("dot", "scaled_dot", "bilinear"):
+            raise ValueError(
+                f"`units` is used only by score='additive' or 'qkv'; score={score!r} "
+                f"has no hidden size. Received: units={units!r}"
+            )
+        self.score = score
+        self.units = units
+        self.dropout = dropout
+        self.share_key_value = share_key_value
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.dropout_layer = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
+        self.supports_masking = True  # The output keeps the query's mask.
+
+    def _kernel(self, name, shape):
+        return self.add_weight(
+            name=name,
+            shape=shape,
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+        )
+
+    def build(self, query_shape, value_shape, key_shape=None):
+        key_shape = value_shape if key_shape is None else key_shape
+        dq, dk, dv = query_shape[-1], key_shape[-1], value_shape[-1]
+        units = self.units or dq
+        if self.score in ("dot", "scaled_dot") and dq != dk:
+            raise ValueError(
+                f"score={self.score!r} compares query and key directly, so their last "
+                f"dimensions must match. Received: query dim={dq}, key dim={dk}. "
+                "Use score='bilinear' or score='qkv' for vectors of different sizes."
+            )
+        if self.score == "bilinear":
+            self.kernel = self._kernel("kernel", (dq, dk))  # Wᵀ
+        elif self.score == "additive":
+            self.query_kernel = self._kernel("query_kernel", (dq, units))  # V
+            self.key_kernel = self._kernel("key_kernel", (dk, units))  # U
+            self.score_vector = self._kernel("score_vector", (units, 1))  # w
+        elif self.score == "qkv":
+            if self.share_key_value and dk != dv:
+                raise ValueError(
+                    "share_key_value=True applies K to the values too, so key and value "
+                    f"dims must match. Received: key dim={dk}, value dim={dv}."
+                )
+            self.query_kernel = self._kernel("query_kernel", (dq, units))  # Q
+            self.key_kernel = self._kernel("key_kernel", (dk, units))  # K
+            if not self.share_key_value:
+                self.value_kernel = self._kernel("value_kernel", (dv, units))  # V
+
+    def _scores(self, query, key):
+        if self.score == "dot":
+            return zoo_ops.dot_scores(query, key)
+        if self.score == "scaled_dot":
+            return zoo_ops.scaled_dot_scores(query, key)
+        if self.score == "bilinear":
+            return zoo_ops.bilinear_scores(query, key, self.kernel)
+        if self.score == "additive":
+            return zoo_ops.additive_scores(
+                ops.matmul(query, self.query_kernel),
+                ops.matmul(key, self.key_kernel),
+                ops.squeeze(self.score_vector, -1),
+            )
+        # qkv
+        return zoo_ops.dot_scores(
+            ops.matmul(query, self.query_kernel), ops.matmul(key, self.key_kernel)
+        )
+
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        query_mask=None,
+        value_mask=None,
+        return_attention_scores=False,
+        training=None,
+    ):
+        key = value if key is None else key
+        scores = self._scores(query, key)  # [B, Tq, Tv]
+        mask = zoo_ops.merge_masks(query_mask, value_mask)  # [B, Tq, Tv] or None
+        weights = zoo_ops.masked_softmax(scores, mask)
+        if self.score == "qkv":
+            value = ops.matmul(
+                value, self.key_kernel if self.share_key_value else self.value_kernel
+            )  # [B, Tv, units]
+        context = ops.matmul(self.dropout_layer(weights, training=training), value)
+        if return_attention_scores:
+            return context, weights
+        return context
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            score=self.score,
+            units=self.units,
+            dropout=self.dropout,
+            share_key_value=self.share_key_value,
+            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+            kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
+        )
+        return config

@@ -1,0 +1,185 @@
+"""MultiHeadAttention: K attention heads merged by concatenation or mean."""
+
+import keras
+from keras import ops
+
+from zoo import ops as zoo_ops
+from zoo._validation import assert_choice, assert_positive_int, assert_rate
+
+SCORES = ("dot", "scaled_dot")
+MERGES = ("concat", "mean")
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class MultiHeadAttention(keras.layers.Layer):
+    """Multi-head attention with the lecture's two ways of merging heads.
+
+    Head k scores a^k(h_i, h'_t) = (K^k h_i)ᵀ (Q^k h'_t) = h_iᵀ W^k h'_t, a
+    bilinear form with W^k = K^kᵀ Q^k of rank ≤ key_dim (optionally scaled
+    by 1/sqrt(key_dim)); then
+
+        α^k_ti = softmax_i a^k(h_i, h'_t),   c^k_t = Σ_i α^k_ti V^k h_i
+        c_t = O · concat_k c^k_t     (merge="concat", Vaswani et al.)
+        c_t = O · mean_k c^k_t       (merge="mean", the lecture's averaging)
+
+    where O projects to `output_dim` (default: the query's size).
+
+    Args:
+        num_heads: number of heads K.
+        key_dim: size of each head's query/key projection.
+        value_dim: size of each head's value projection (default key_dim).
+        score: ``"scaled_dot"`` (default) or ``"dot"``.
+        merge: ``"concat"`` (default) or ``"mean"``.
+        output_dim: size of the output projection (default: query dim).
+        dropout: dropout rate on the attention weights during training.
+        use_bias: biases in the projections.
+        kernel_initializer, kernel_regularizer: for all projections.
+
+    Call arguments:
+        query `[B, Tq, Dq]`, value `[B, Tv, Dv]`, key `[B, Tv, Dk]` (default
+        value); query_mask `[B, Tq]`, value_mask `[B, Tv]`, key_mask
+        `[B, Tv]`, attention_mask `[B, Tq, Tv]` (bool, True = may attend);
+        use_causal_mask; return_attention_scores; training.
+
+    Returns:
+        `[B, Tq, output_dim]`, and the weights `[B, H, Tq, Tv]` if asked.
+
+    Example:
+
+    >>> mha = MultiHeadAttention(num_heads=4, key_dim=8, merge="mean")
+    >>> out, w = mha(np.zeros((2, 5, 16)), np.zeros((2, 7, 16)),
+    ...              return_attention_scores=True)
+    >>> out.shape, w.shape
+    ((2, 5, 16), (2, 4, 5, 7))
+    """
+
+    def __init__(
+        self,
+        num_heads,
+        key_dim,
+        value_dim=None,
+        score="scaled_dot",
+        merge="concat",
+        output_dim=None,
+        dropout=0.0,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        assert_positive_int("num_heads", num_heads)
+        assert_positive_int("key_dim", key_dim)
+        assert_positive_int("value_dim", value_dim, allow_none=True)
+        assert_positive_int("output_dim", output_dim, allow_none=True)
+        assert_choice("score", score, SCORES)
+        assert_choice("merge", merge, MERGES)
+        assert_rate("dropout", dropout)
+        self.num_heads = num_heads
+        self.key_dim = key_dim
+        self.value_dim = value_dim or key_dim
+        self.score = score
+        self.merge = merge
+        self.output_dim = output_dim
+        self.dropout = dropout
+        self.use_bias = use_bias
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.dropout_layer = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
+        self.supports_masking = True  # The output keeps the query's mask.
+
+    def _dense(self, units, name):
+        return keras.layers.Dense(
+            units,
+            use_bias=self.use_bias,
+            kernel_initializer=self.kernel_initializer,
+            kernel_regularizer=self.kernel_regularizer,
+            dtype=self.dtype_policy,
+            name=name,
+        )
+
+    def build(self, query_shape, value_shape, key_shape=None):
+        key_shape = value_shape if key_shape is None else key_shape
+        heads = self.num_heads
+        self.query_dense = self._dense(heads * self.key_dim, "query")
+        self.key_dense = self._dense(heads * self.key_dim, "key")
+        self.value_dense = self._dense(heads * self.value_dim, "value")
+        self.output_dense = self._dense(self.output_dim or query_shape[-1], "output")
+        self.query_dense.build(query_shape)
+        self.key_dense.build(key_shape)
+        self.value_dense.build(value_shape)
+        merged = heads * self.value_dim if self.merge == "concat" else self.value_dim
+        self.output_dense.build(tuple(query_shape[:-1]) + (merged,))
+
+    def _split_heads(self, x, head_dim):
+        batch, length = ops.shape(x)[0], ops.shape(x)[1]
+        x = ops.reshape(x, (batch, length, self.num_heads, head_dim))  # [B, T, H, d]
+        return ops.transpose(x, (0, 2, 1, 3))  # [B, H, T, d]
+
+    def _attend(self, query, key, value, mask, training):
+        """Heads in, heads out: [B, H, Tq, dk], [B, H, Tv, dk|dv] -> [B, H, Tq, dv]."""
+        if self.score == "scaled_dot":
+            scores = zoo_ops.scaled_dot_scores(query, key)  # [B, H, Tq, Tv]
+        else:
+            scores = zoo_ops.dot_scores(query, key)
+        if mask is not None:
+            mask = ops.expand_dims(mask, 1)  # [B, 1, Tq, Tv]
+        weights = zoo_ops.masked_softmax(scores, mask)
+        context = ops.matmul(self.dropout_layer(weights, training=training), value)
+        return context, weights
+
+    def _merge_heads(self, context):
+        if self.merge == "mean":
+            return ops.mean(context, axis=1)  # [B, Tq, dv]
+        batch, length = ops.shape(context)[0], ops.shape(context)[2]
+        context = ops.transpose(context, (0, 2, 1, 3))  # [B, Tq, H, dv]
+        return ops.reshape(context, (batch, length, self.num_heads * self.value_dim))
+
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        query_mask=None,
+        value_mask=None,
+        key_mask=None,
+        attention_mask=None,
+        use_causal_mask=False,
+        return_attention_scores=False,
+        training=None,
+    ):
+        key = value if key is None else key
+        if key_mask is not None:
+            value_mask = key_mask if value_mask is None else ops.logical_and(value_mask, key_mask)
+        mask = zoo_ops.merge_masks(
+            query_mask,
+            value_mask,
+            attention_mask,
+            use_causal_mask,
+            query_length=ops.shape(query)[1],
+            value_length=ops.shape(value)[1],
+        )
+        q = self._split_heads(self.query_dense(query), self.key_dim)  # [B, H, Tq, dk]
+        k = self._split_heads(self.key_dense(key), self.key_dim)  # [B, H, Tv, dk]
+        v = self._split_heads(self.value_dense(value), self.value_dim)  # [B, H, Tv, dv]
+        context, weights = self._attend(q, k, v, mask, training)
+        output = self.output_dense(self._merge_heads(context))  # [B, Tq, output_dim]
+        if return_attention_scores:
+            return output, weights
+        return output
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            num_heads=self.num_heads,
+            key_dim=self.key_dim,
+            value_dim=self.value_dim,
+            score=self.score,
+            merge=self.merge,
+            output_dim=self.output_dim,
+            dropout=self.dropout,
+            use_bias=self.use_bias,
+            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+            kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
+        )
+        return config

@@ -1,0 +1,82 @@
+"""Mask merging and a masked softmax that is safe in float16 / bfloat16."""
+
+from keras import ops
+
+
+def merge_masks(
+    query_mask=None,
+    value_mask=None,
+    attention_mask=None,
+    use_causal_mask=False,
+    query_length=None,
+    value_length=None,
+):
+    """Combines every kind of mask into one boolean `[B, Tq, Tv]` mask.
+
+    The one helper all attention layers use, so a padding mask, an explicit
+    attention mask and the causal mask always mean the same thing:
+    True = the query may attend to that value.
+
+    Args:
+        query_mask: bool `[B, Tq]`; False rows attend to nothing (their
+            weights are all 0).
+        value_mask: bool `[B, Tv]`; False columns receive no attention.
+        attention_mask: bool `[B, Tq, Tv]` (or broadcastable to it).
+        use_causal_mask: if True, query t attends only to values i <= t.
+        query_length: Tq, needed for the causal mask.
+        value_length: Tv, needed for the causal mask.
+
+    Returns:
+        A bool tensor broadcastable to `[B, Tq, Tv]`, or None when no mask
+        was given.
+    """
+    mask = None
+
+    def _and(a, b):
+        return b if a is None else ops.logical_and(a, b)
+
+    if query_mask is not None:
+        mask = _and(mask, ops.expand_dims(ops.cast(query_mask, "bool"), -1))  # [B, Tq, 1]
+    if value_mask is not None:
+        mask = _and(mask, ops.expand_dims(ops.cast(value_mask, "bool"), -2))  # [B, 1, Tv]
+    if attention_mask is not None:
+        mask = _and(mask, ops.cast(attention_mask, "bool"))
+    if use_causal_mask:
+        causal = ops.tril(ops.ones((query_length, value_length), dtype="int32"))
+        mask = _and(mask, ops.cast(causal, "bool")[None])  # [1, Tq, Tv]
+    return mask
+
+
+def masked_softmax(scores, mask=None, axis=-1):
+    """Softmax over `axis` that gives exactly 0 where `mask` is False.
+
+    α_i = exp(s_i) [m_i] / Σ_j exp(s_j) [m_j]   (the lecture's exp-dot norm).
+
+    Computed in float32 and cast back, so float16 / bfloat16 scores neither
+    overflow nor lose the normalisation; no -1e9 constant is added (it is
+    -inf in float16). A fully masked row gives all zeros, never NaN.
+
+    Args:
+        scores: float tensor of attention scores.
+        mask: bool tensor broadcastable to `scores`, True = may attend.
+        axis: the axis to normalise over.
+
+    Returns:
+        Weights with the dtype of `scores`.
+    """
+    dtype = scores.dtype
+    x = ops.cast(scores, "float32")
+    if mask is None:
+        return ops.cast(ops.softmax(x, axis=axis), dtype)
+    mask = ops.cast(mask, "bool")
+    # A finite stand-in keeps masked entries out of the max; they are zeroed
+    # by the multiplication below, so its value never reaches the output.
+    x = ops.where(mask, x, -3.0e38)
+    x = x - ops.stop_gradient(ops.max(x, axis=axis, keepdims=True))
+    e = ops.exp(x) * ops.cast(mask, "float32")
+    total = ops.sum(e, axis=axis, keepdims=True)
+    weights = e / ops.where(total > 0, total, ops.ones_like(total))
+    return ops.cast(weights, dtype)
+
+
+__all__ = ["merge_masks", "masked_softmax"]
