@@ -1,0 +1,1 @@
+"""Zoo model families: backbone, task model and presets per family."""

@@ -1,0 +1,164 @@
+"""The zoo's registry: entry name -> builder, preset kwargs, weights, metadata.
+
+`load`, `list_models` and `info` are the public face (re-exported by `zoo`).
+Trained weights live in `savedmodels/<name>/` (or `$ZOO_WEIGHTS_DIR/<name>/`):
+
+    model.weights.h5   the Keras weights
+    metrics.json       the metrics card: command, seed, date, measured
+                       metrics, sha256 of the weights file, builder kwargs
+"""
+
+import difflib
+import hashlib
+import inspect
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+WEIGHTS_FILE = "model.weights.h5"
+CARD_FILE = "metrics.json"
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One zoo entry: how to build it and what it is."""
+
+    name: str
+    builder: Callable
+    kwargs: dict
+    task: str
+    paper: str
+    dataset: str
+    target: str
+    command: str
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def weights_dir(self) -> Path:
+        root = os.environ.get("ZOO_WEIGHTS_DIR")
+        base = Path(root) if root else Path(__file__).resolve().parent.parent / "savedmodels"
+        return base / self.name
+
+    def card(self):
+        """The metrics card as a dict, or None if no trained weights ship."""
+        path = self.weights_dir / CARD_FILE
+        return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _families():
+    # Imported here, not at module import, so `import zoo` stays light and a
+    # family's imports never run unless the registry is used.
+    from zoo.models.gat import gat_presets
+
+    return [gat_presets]
+
+
+def _entries():
+    entries = {}
+    for family in _families():
+        for name, preset in family.PRESETS.items():
+            entries[name] = ModelEntry(name=name, **preset)
+    return entries
+
+
+def list_models():
+    """Sorted names of every registered zoo entry."""
+    return sorted(_entries())
+
+
+def _entry(name):
+    entries = _entries()
+    if name in entries:
+        return entries[name]
+    close = difflib.get_close_matches(str(name), list(entries), n=3, cutoff=0.5)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(
+        f"Unknown zoo model {name!r}.{hint} Available: {', '.join(sorted(entries))}."
+    )
+
+
+def info(name):
+    """What an entry is and what it measured: a dict with task, paper,
+    dataset, target, command, metrics (from its card; {} if untrained),
+    weights_available, and the preset's builder kwargs."""
+    entry = _entry(name)
+    card = entry.card() or {}
+    return {
+        "name": entry.name,
+        "task": entry.task,
+        "paper": entry.paper,
+        "dataset": entry.dataset,
+        "target": entry.target,
+        "command": entry.command,
+        "metrics": card.get("metrics", {}),
+        "trained_with": card.get("command"),
+        "date": card.get("date"),
+        "weights_available": (entry.weights_dir / WEIGHTS_FILE).is_file(),
+        "kwargs": dict(entry.kwargs),
+    }
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load(name, weights="trained", **overrides):
+    """Builds a zoo entry, with its trained weights by default.
+
+    Args:
+        name: a name from `list_models()`.
+        weights: ``"trained"`` (the shipped weights), None (fresh weights),
+            or a path to a ``.weights.h5`` file.
+        **overrides: keyword arguments of the entry's builder that replace
+            the preset's (e.g. ``dropout=0.5``, ``return_attention=True``).
+
+    Returns:
+        A `keras.Model`.
+
+    Raises:
+        ValueError: unknown name (naming close matches), unknown override
+            (naming the valid keys), or weights that do not fit.
+        FileNotFoundError: the trained weights are not there (naming the
+            command that trains them).
+    """
+    entry = _entry(name)
+    valid = list(inspect.signature(entry.builder).parameters)
+    unknown = sorted(set(overrides) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"Unknown override(s) {', '.join(unknown)} for {name!r}. "
+            f"Valid keys: {', '.join(valid)}."
+        )
+    model = entry.builder(**{**entry.kwargs, **overrides})
+    if weights is None:
+        return model
+    path = entry.weights_dir / WEIGHTS_FILE if weights == "trained" else Path(weights)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"No weights for {name!r} at {path}. Train them with `{entry.command}` "
+            "(or pass weights=None for a fresh model)."
+        )
+    if weights == "trained":
+        expected = (entry.card() or {}).get("weights_sha256")
+        actual = sha256_of(path)
+        if expected != actual:
+            raise ValueError(
+                f"The weights file {path} does not match its metrics card "
+                f"(sha256 {actual}, card says {expected}): it is corrupt or was "
+                f"replaced. Re-create it with `{entry.command}`."
+            )
+    try:
+        model.load_weights(str(path))
+    except Exception as error:  # Keras raises several types for a mismatch.
+        raise ValueError(
+            f"The weights at {path} do not fit {name!r} built with overrides "
+            f"{overrides}: {error}. Overrides that change the architecture need "
+            "weights=None."
+        ) from error
+    return model
