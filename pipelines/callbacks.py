@@ -1,0 +1,134 @@
+"""Keras callbacks the zoo's training needs and Keras does not ship."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+class LossAndAccuracyEarlyStopping(keras.callbacks.Callback):
+    """Early stopping on validation loss AND accuracy (the GAT reference rule).
+
+    Keras' EarlyStopping watches one quantity; the GAT code (Veličković et
+    al.) keeps training while either improves and keeps the weights of the
+    last epoch where both improved (or tied):
+
+        if acc >= best_acc or loss <= best_loss:
+            if acc >= best_acc and loss <= best_loss: keep these weights
+            best_acc, best_loss = max(...), min(...); wait = 0
+        else: wait += 1; stop when wait == patience
+
+    At the end the kept weights are restored. Its state is written to
+    `backup_dir` every `save_every` epochs (next to BackupAndRestore's), so a
+    resumed run continues with the same best weights and patience count.
+    """
+
+    def __init__(self, patience=100, loss="val_loss", accuracy="val_accuracy",
+                 backup_dir=None, save_every=50):
+        super().__init__()
+        self.patience = patience
+        self.loss_key = loss
+        self.accuracy_key = accuracy
+        self.backup_dir = backup_dir
+        self.save_every = save_every
+
+    def _state_paths(self):
+        return (os.path.join(self.backup_dir, "early_stopping.json"),
+                os.path.join(self.backup_dir, "early_stopping.weights.npz"))
+
+    def on_train_begin(self, logs=None):
+        self.best_accuracy, self.best_loss = -np.inf, np.inf
+        self.wait, self.best_epoch, self.best_weights = 0, None, None
+        self.stopped_epoch = None
+        if self.backup_dir and os.path.exists(self._state_paths()[0]):
+            state_path, weights_path = self._state_paths()
+            with open(state_path) as f:
+                state = json.load(f)
+            self.best_accuracy, self.best_loss = state["best_accuracy"], state["best_loss"]
+            self.wait, self.best_epoch = state["wait"], state["best_epoch"]
+            if os.path.exists(weights_path):
+                with np.load(weights_path) as data:
+                    self.best_weights = [data[f"w{i}"] for i in range(len(data.files))]
+
+    def on_epoch_end(self, epoch, logs=None):
+        accuracy, loss = logs[self.accuracy_key], logs[self.loss_key]
+        if accuracy >= self.best_accuracy or loss <= self.best_loss:
+            if accuracy >= self.best_accuracy and loss <= self.best_loss:
+                self.best_weights = self.model.get_weights()
+                self.best_epoch = epoch
+            self.best_accuracy = max(accuracy, self.best_accuracy)
+            self.best_loss = min(loss, self.best_loss)
+            self.wait = 0
+        else:
+            self.wait += 1
+            if self.wait >= self.patience:
+                self.stopped_epoch = epoch
+                self.model.stop_training = True
+        if self.backup_dir and (epoch + 1) % self.save_every == 0:
+            self._save_state()
+
+    def _save_state(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        state_path, weights_path = self._state_paths()
+        if self.best_weights is not None:
+            np.savez(weights_path + ".tmp.npz",
+                     **{f"w{i}": w for i, w in enumerate(self.best_weights)})
+            os.replace(weights_path + ".tmp.npz", weights_path)
+        state = dict(best_accuracy=float(self.best_accuracy), best_loss=float(self.best_loss),
+                     wait=self.wait, best_epoch=self.best_epoch)
+        with open(state_path + ".tmp", "w") as f:
+            json.dump(state, f)
+        os.replace(state_path + ".tmp", state_path)
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+        if self.backup_dir:
+            for path in self._state_paths():
+                if os.path.exists(path):
+                    os.remove(path)
+
+
+class GraphAttentionStatistics(keras.callbacks.Callback):
+    """Logs GAT attention statistics to TensorBoard every `every` epochs.
+
+    For each layer and head: the mean entropy of α over target nodes,
+    H_t = -Σ_i α_ti log α_ti (low = sharp, focused neighbourhoods; compare
+    with log of the degree, the uniform case), and a histogram of α.
+
+    Args:
+        attention_model: a model sharing the trained layers whose output has
+            an ``"attention"`` list of `[E + N, K]` (e.g. the zoo entry built
+            with ``return_attention=True``); its weights are synced from the
+            trained model before each measurement.
+        inputs: the graph inputs dict.
+        targets: int `[E + N]`, the target node of each attention row.
+        logdir: TensorBoard folder (a ``attention`` subfolder is written).
+    """
+
+    def __init__(self, attention_model, inputs, targets, logdir, every=50):
+        super().__init__()
+        self.attention_model = attention_model
+        self.inputs = inputs
+        self.targets = tf.constant(targets)
+        self.num_nodes = int(inputs["node_features"].shape[0])
+        self.writer = tf.summary.create_file_writer(os.path.join(logdir, "attention"))
+        self.every = every
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch % self.every:
+            return
+        self.attention_model.set_weights(self.model.get_weights())
+        attention = self.attention_model(self.inputs, training=False)["attention"]
+        with self.writer.as_default(step=epoch):
+            for layer, alpha in enumerate(attention):
+                alpha = tf.convert_to_tensor(alpha)  # [E + N, K]
+                plogp = -alpha * tf.math.log(tf.maximum(alpha, 1e-12))
+                entropy = tf.math.unsorted_segment_sum(plogp, self.targets, self.num_nodes)
+                for head in range(alpha.shape[-1]):
+                    tf.summary.scalar(f"layer_{layer}/head_{head}/mean_entropy",
+                                      tf.reduce_mean(entropy[:, head]))
+                tf.summary.histogram(f"layer_{layer}/alpha", alpha)
+        self.writer.flush()

@@ -1,0 +1,123 @@
+"""Full-batch node classification: tf.data inputs, training, evaluation.
+
+The whole graph is one batch (the transductive setting of GCN/GAT): every
+step sees all N nodes and E edges; the split enters only through per-node
+loss weights. Shapes are fixed by the graph, so the step never retraces.
+"""
+
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import zoo
+from pipelines import callbacks as zoo_callbacks
+from pipelines.data.planetoid import load_planetoid
+
+
+def graph_inputs(graph):
+    """The model's input dict for a `PlanetoidGraph`."""
+    return {
+        "node_features": np.asarray(graph.node_features, "float32"),
+        "edges": np.asarray(graph.edges, "int32"),
+    }
+
+
+def split_weights(graph, split):
+    """Per-node loss weights for `split`: 1/|split| · N on its nodes, else 0.
+
+    Keras averages a weighted loss over all N nodes ("sum_over_batch_size"),
+    so scaling by N/|split| makes it the mean over the split's nodes, as in
+    the reference code, which keeps the balance with the L2 term right.
+    """
+    mask = graph.mask(split).astype("float32")
+    return mask * graph.num_nodes / mask.sum()
+
+
+def graph_dataset(graph, split, repeat=False):
+    """A one-element tf.data.Dataset (inputs, labels, split weights)."""
+    element = (graph_inputs(graph), graph.labels.astype("int32"), split_weights(graph, split))
+    dataset = tf.data.Dataset.from_tensors(element).cache()
+    return dataset.repeat() if repeat else dataset
+
+
+def compile_model(model, learning_rate):
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        weighted_metrics=[
+            keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+            # The loss without the L2 term: what the GAT code's early stopping watches.
+            keras.metrics.SparseCategoricalCrossentropy(from_logits=True, name="cross_entropy"),
+        ],
+    )
+    return model
+
+
+def evaluate(model, graph):
+    """Accuracy (percent) and loss of `model` on the train/val/test splits."""
+    logits = model(graph_inputs(graph), training=False)
+    if isinstance(logits, dict):
+        logits = logits["logits"]
+    logits = keras.ops.convert_to_numpy(logits)
+    predictions = logits.argmax(-1)
+    shifted = logits - logits.max(-1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+    results = {}
+    for split in ("train", "val", "test"):
+        index = getattr(graph, f"{split}_index")
+        labels = graph.labels[index]
+        results[f"{split}_accuracy"] = round(
+            100.0 * float((predictions[index] == labels).mean()), 2)
+        results[f"{split}_loss"] = round(float(-log_probs[index, labels].mean()), 4)
+    return results
+
+
+def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
+          data_dir=None, extra_callbacks=()):
+    """Trains entry `name` on `config["dataset"]`; returns (model, graph, history).
+
+    Args:
+        name: the zoo entry (its builder and preset are used).
+        config: the entry's CONFIG (dataset, learning_rate, patience, ...).
+        seed: seeds Keras, NumPy and Python.
+        logdir: TensorBoard folder (None: no logging).
+        backup_dir: BackupAndRestore folder: a killed run resumes from it.
+        epochs: cap on epochs (default config["max_epochs"]).
+        extra_callbacks: more Keras callbacks (e.g. a benchmark's timer).
+    """
+    keras.utils.set_random_seed(seed)
+    graph = load_planetoid(config["dataset"], data_dir=data_dir)
+    sizes = dict(num_features=graph.num_features, num_classes=graph.num_classes)
+    model = compile_model(zoo.load(name, weights=None, **sizes), config["learning_rate"])
+    early_stopping = zoo_callbacks.LossAndAccuracyEarlyStopping(
+        patience=config["patience"], loss="val_cross_entropy", backup_dir=backup_dir)
+    callbacks = [early_stopping, *extra_callbacks]
+    if backup_dir:
+        # Every 50 epochs: a full-batch epoch is ~30 ms, saving every epoch
+        # would cost more than the training.
+        callbacks.append(keras.callbacks.BackupAndRestore(backup_dir, save_freq=50))
+    if logdir:
+        callbacks.append(keras.callbacks.TensorBoard(logdir))
+        attention_model = zoo.load(name, weights=None, return_attention=True, **sizes)
+        targets = np.concatenate([graph.edges[:, 1], np.arange(graph.num_nodes)])
+        callbacks.append(zoo_callbacks.GraphAttentionStatistics(
+            attention_model, graph_inputs(graph), targets, logdir))
+    history = model.fit(
+        graph_dataset(graph, "train", repeat=True),
+        steps_per_epoch=1,
+        epochs=epochs or config["max_epochs"],
+        validation_data=graph_dataset(graph, "val"),
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    history.best_epoch = early_stopping.best_epoch
+    history.epochs_run = len(history.history["loss"])
+    return model, graph, sizes, history
+
+
+def save(model, output_dir):
+    """Saves the weights where `zoo.load` reads them."""
+    os.makedirs(output_dir, exist_ok=True)
+    model.save_weights(os.path.join(output_dir, zoo.registry.WEIGHTS_FILE))

@@ -1,0 +1,68 @@
+"""Trains a zoo entry: `python -m pipelines.train NAME [options]`.
+
+Writes the weights and a metrics card to `--output-dir` (default
+`savedmodels/NAME/`, where `zoo.load(NAME)` reads them), TensorBoard logs to
+`--logdir`, and a resumable backup: run the same command again after an
+interruption and training continues where it stopped.
+"""
+
+import argparse
+import os
+import shlex
+import sys
+
+from pipelines import cards
+from pipelines.configs import get_config
+
+TASKS = ("node_classification",)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m pipelines.train", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("name", help="zoo entry, e.g. gat_cora (see `zoo.list_models()`)")
+    parser.add_argument("--epochs", type=int, help="cap on epochs (default: the config's)")
+    parser.add_argument("--seed", type=int, help="random seed (default: the config's)")
+    parser.add_argument("--dataset", help="train the same architecture on another dataset "
+                        "(node classification: cora, citeseer, pubmed)")
+    parser.add_argument("--logdir", help="TensorBoard folder (default: runs/NAME/logs)")
+    parser.add_argument("--output-dir", help="weights + metrics card "
+                        "(default: savedmodels/NAME, or runs/NAME-DATASET for another dataset)")
+    parser.add_argument("--data-dir", help="dataset folder (default: $ZOO_DATA_DIR or the cache)")
+    parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2),
+                        help="Keras progress: 0 silent, 1 bar, 2 one line per epoch")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    config = get_config(args.name)
+    if config["task"] not in TASKS:
+        raise SystemExit(f"Training for task {config['task']!r} is not implemented yet.")
+    default_dataset = config["dataset"]
+    if args.dataset:
+        config["dataset"] = args.dataset.lower()
+    seed = config["seed"] if args.seed is None else args.seed
+    run = args.name if config["dataset"] == default_dataset else f"{args.name}-{config['dataset']}"
+    output_dir = args.output_dir or (
+        os.path.join("savedmodels", args.name) if run == args.name else os.path.join("runs", run))
+    logdir = args.logdir or os.path.join("runs", run, "logs")
+
+    from pipelines import node_classification as task
+
+    model, graph, sizes, history = task.train(
+        args.name, config, seed, logdir=logdir, backup_dir=os.path.join(logdir, "backup"),
+        epochs=args.epochs, verbose=args.verbose, data_dir=args.data_dir)
+    metrics = task.evaluate(model, graph)
+    metrics.update(epochs=history.epochs_run, best_epoch=history.best_epoch)
+    task.save(model, output_dir)
+    command = "python -m pipelines.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    cards.write_card(output_dir, args.name, command, seed, metrics,
+                     builder_kwargs=sizes, extra={"dataset": config["dataset"]})
+    print(f"{run}: " + ", ".join(f"{k}={v}" for k, v in metrics.items()))
+    print(f"weights and metrics card: {output_dir}")
+    return metrics
+
+
+if __name__ == "__main__":
+    main()
