@@ -50,6 +50,9 @@ class GraphAttention(keras.layers.Layer):
         merge: ``"concat"`` → `[N, K·C]`; ``"mean"`` → `[N, C]`.
         activation: σ, applied after the merge (default none).
         dropout: dropout rate on the attention coefficients α in training.
+        feature_dropout: dropout rate on the projected features W h_i that
+            are aggregated (the GAT reference code drops them with its input
+            rate too; PyG's GATConv does not).
         negative_slope: of the LeakyReLU.
         add_self_loops: add the N edges (t, t), so every node attends at
             least to itself (isolated nodes keep their own features).
@@ -92,6 +95,7 @@ class GraphAttention(keras.layers.Layer):
         negative_slope=0.2,
         add_self_loops=True,
         use_bias=True,
+        feature_dropout=0.0,
         kernel_initializer="glorot_uniform",
         kernel_regularizer=None,
         **kwargs,
@@ -101,6 +105,7 @@ class GraphAttention(keras.layers.Layer):
         assert_positive_int("num_heads", num_heads)
         assert_choice("merge", merge, MERGES)
         assert_rate("dropout", dropout)
+        assert_rate("feature_dropout", feature_dropout)
         if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)) \
                 or negative_slope < 0:
             raise ValueError(
@@ -116,7 +121,9 @@ class GraphAttention(keras.layers.Layer):
         self.use_bias = use_bias
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.feature_dropout = feature_dropout
         self.dropout_layer = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
+        self.feature_dropout_layer = keras.layers.Dropout(feature_dropout, dtype=self.dtype_policy)
 
     def build(self, node_features_shape, edges_shape=None, adjacency_shape=None):
         heads, units = self.num_heads, self.units
@@ -170,6 +177,7 @@ class GraphAttention(keras.layers.Layer):
         h = ops.reshape(h, (-1, self.num_heads, self.units))  # [N, K, C]
         score_source = ops.sum(h * self.attention_source, axis=-1)  # [N, K]: u·Wh_i
         score_target = ops.sum(h * self.attention_target, axis=-1)  # [N, K]: v·Wh_t
+        h = self.feature_dropout_layer(h, training=training)  # only the messages
         if edges is not None:
             self._check_edges(edges, num_nodes)
             context, alpha = self._propagate_edges(
@@ -230,6 +238,7 @@ class GraphAttention(keras.layers.Layer):
             negative_slope=self.negative_slope,
             add_self_loops=self.add_self_loops,
             use_bias=self.use_bias,
+            feature_dropout=self.feature_dropout,
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
             kernel_regularizer=keras.regularizers.serialize(self.kernel_regularizer),
         )

@@ -93,6 +93,16 @@ def test_dropout_acts_on_coefficients_and_returned_weights_are_before_dropout():
     assert not np.allclose(keras.ops.convert_to_numpy(out_a), keras.ops.convert_to_numpy(out_b))
 
 
+def test_feature_dropout_drops_messages_not_weights():
+    x = features()
+    layer = GraphAttention(C, num_heads=K, feature_dropout=0.5)
+    clean_out, clean = layer(x, EDGES, return_attention_scores=True, training=False)
+    out, alpha = layer(x, EDGES, return_attention_scores=True, training=True)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(alpha),
+                               keras.ops.convert_to_numpy(clean), rtol=1e-6)
+    assert not np.allclose(keras.ops.convert_to_numpy(out), keras.ops.convert_to_numpy(clean_out))
+
+
 def make_model(dtype=None, dense=False):
     x_in = keras.Input((F,), name="node_features")
     if dense:
@@ -139,6 +149,7 @@ def test_jit_compile(dense):
         (dict(units=4, num_heads=0), "num_heads.*Received: num_heads=0"),
         (dict(units=4, merge="max"), "merge.*Received: merge='max'"),
         (dict(units=4, dropout=1.0), "dropout.*Received: dropout=1.0"),
+        (dict(units=4, feature_dropout=-0.5), "feature_dropout.*Received: feature_dropout=-0.5"),
         (dict(units=4, negative_slope=-1), "negative_slope.*Received: negative_slope=-1"),
     ],
 )

@@ -11,7 +11,11 @@ class GATBackbone(keras.Model):
     """Input normalisation and the hidden GAT layers (Veličković et al., 2018).
 
         h⁰ = RowNorm(x)
-        h^l = ELU(concat_k Σ_{i∈N(t)} α^{l,k}_ti W^{l,k} Drop(h^{l-1})_i),  l = 1..L
+        h^l = ELU(concat_k Σ_{i∈N(t)} Drop(α^{l,k}_ti) Drop(W^{l,k} Drop(h^{l-1})_i))
+
+    for l = 1..L: dropout on the layer input, on the attention coefficients
+    and on the projected features, all at `dropout` (as in the reference
+    code).
 
     Inputs are a dict ``{"node_features": [N, F] float32 (raw),
     "edges": [E, 2] int32 (source, target)}``; outputs are a dict with
@@ -23,7 +27,8 @@ class GATBackbone(keras.Model):
         hidden_units: C, features per head.
         num_heads: K, heads per hidden layer (concatenated).
         num_layers: L, hidden GAT layers.
-        dropout: on each layer's input and on the attention coefficients.
+        dropout: on each layer's input, attention coefficients and
+            projected features.
         l2: L2 penalty on W, u, v (the paper's weight decay 5e-4 is
             0.5·λ·Σw² in its code, so this is applied as λ/2·Σw²).
         normalize_features: row-normalise the raw features first.
@@ -50,7 +55,8 @@ class GATBackbone(keras.Model):
             h = keras.layers.Dropout(dropout, name=f"dropout_{index}")(h)
             h, alpha = GraphAttention(
                 hidden_units, num_heads=num_heads, merge="concat", activation="elu",
-                dropout=dropout, kernel_regularizer=regularizer, name=f"gat_{index}",
+                dropout=dropout, feature_dropout=dropout, kernel_regularizer=regularizer,
+                name=f"gat_{index}",
             )(h, edges, return_attention_scores=True)
             attention.append(alpha)
         super().__init__(

@@ -10,7 +10,7 @@ from zoo.models.gat.gat_backbone import GATBackbone
 class GATNodeClassifier(keras.Model):
     """Node classification with a GAT (Veličković et al., 2018, transductive).
 
-        logits_t = mean_k Σ_{i∈N(t)} α^k_ti W^k Drop(h_i),   h = GATBackbone(x, edges)
+        logits_t = mean_k Σ_{i∈N(t)} Drop(α^k_ti) Drop(W^k Drop(h_i)),   h = GATBackbone(x, edges)
 
     The output layer averages its heads (the paper's ``σ(mean_k c^k_t)``,
     with σ the softmax inside the loss).
@@ -19,7 +19,8 @@ class GATNodeClassifier(keras.Model):
         backbone: a `GATBackbone`.
         num_classes: C.
         output_heads: heads of the output layer (averaged).
-        dropout: on the output layer's input and its attention coefficients.
+        dropout: on the output layer's input, attention coefficients and
+            projected features.
         l2: L2 penalty on the output layer's W, u, v (as in the backbone).
         return_attention: output a dict ``{"logits", "probabilities",
             "attention"}`` (attention: one `[E + N, K]` per layer) instead of
@@ -50,6 +51,7 @@ class GATNodeClassifier(keras.Model):
         h = keras.layers.Dropout(dropout, name="output_dropout")(encoded["hidden"])
         logits, alpha = GraphAttention(
             num_classes, num_heads=output_heads, merge="mean", dropout=dropout,
+            feature_dropout=dropout,
             kernel_regularizer=keras.regularizers.L2(l2 / 2) if l2 else None,
             name="gat_output",
         )(h, inputs["edges"], return_attention_scores=True)
