@@ -19,7 +19,7 @@ def scaled_dot_scores(query, key):
     """a(h_i, h'_t) = h_iᵀ h'_t / sqrt(D) (Vaswani et al., 2017)."""
     scale = 1.0 / math.sqrt(query.shape[-1])
     # Scaling the [Tq, D] query is cheaper than scaling the [Tq, Tv] scores.
-    return dot_scores(query * ops.cast(scale, query.dtype), key)
+    return dot_scores(ops.multiply(query, scale), key)  # a Python float keeps query.dtype
 
 
 def bilinear_scores(query, key, kernel):

@@ -104,9 +104,10 @@ def test_feature_dropout_drops_messages_not_weights():
 
 
 def make_model(dtype=None, dense=False):
-    x_in = keras.Input((F,), name="node_features")
+    # The dense path is the static-shape (TPU) path: N is fixed in the inputs.
+    x_in = keras.Input((F,), batch_size=N if dense else None, name="node_features")
     if dense:
-        graph_in = keras.Input((N,), dtype="bool", name="adjacency")
+        graph_in = keras.Input((N,), batch_size=N, dtype="bool", name="adjacency")
         graph = dict(adjacency=graph_in)
     else:
         graph_in = keras.Input((2,), dtype="int32", name="edges")

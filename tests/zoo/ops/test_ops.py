@@ -61,15 +61,16 @@ def test_merge_masks_combines_all_kinds():
 
 def test_score_functions():
     rng = np.random.default_rng(0)
-    q, k = rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 5, 4))
-    W = rng.normal(size=(4, 4))
+    q = rng.normal(size=(2, 3, 4)).astype("float32")
+    k = rng.normal(size=(2, 5, 4)).astype("float32")
+    W = rng.normal(size=(4, 4)).astype("float32")
     np.testing.assert_allclose(keras.ops.convert_to_numpy(zoo_ops.dot_scores(q, k)),
-                               np.einsum("btd,bid->bti", q, k), rtol=1e-6)
+                               np.einsum("btd,bid->bti", q, k), rtol=1e-5)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(zoo_ops.scaled_dot_scores(q, k)),
-                               np.einsum("btd,bid->bti", q, k) / 2.0, rtol=1e-6)
+                               np.einsum("btd,bid->bti", q, k) / 2.0, rtol=1e-5)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(zoo_ops.bilinear_scores(q, k, W)),
-                               np.einsum("bid,dc,btc->bti", k, W.T, q), rtol=1e-6)
-    w = rng.normal(size=(4,))
+                               np.einsum("bid,dc,btc->bti", k, W.T, q), rtol=1e-5)
+    w = rng.normal(size=(4,)).astype("float32")
     ref = np.einsum("btiu,u->bti", np.tanh(q[:, :, None] + k[:, None]), w)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(zoo_ops.additive_scores(q, k, w)),
-                               ref, rtol=1e-6)
+                               ref, rtol=1e-5)
