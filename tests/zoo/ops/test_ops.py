@@ -65,12 +65,12 @@ def test_score_functions():
     k = rng.normal(size=(2, 5, 4)).astype("float32")
     W = rng.normal(size=(4, 4)).astype("float32")
     np.testing.assert_allclose(keras.ops.convert_to_numpy(zoo_ops.dot_scores(q, k)),
-                               np.einsum("btd,bid->bti", q, k), rtol=1e-5)
+                               np.einsum("btd,bid->bti", q, k), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(zoo_ops.scaled_dot_scores(q, k)),
-                               np.einsum("btd,bid->bti", q, k) / 2.0, rtol=1e-5)
+                               np.einsum("btd,bid->bti", q, k) / 2.0, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(zoo_ops.bilinear_scores(q, k, W)),
-                               np.einsum("bid,dc,btc->bti", k, W.T, q), rtol=1e-5)
+                               np.einsum("bid,dc,btc->bti", k, W.T, q), rtol=1e-5, atol=1e-5)
     w = rng.normal(size=(4,)).astype("float32")
     ref = np.einsum("btiu,u->bti", np.tanh(q[:, :, None] + k[:, None]), w)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(zoo_ops.additive_scores(q, k, w)),
-                               ref, rtol=1e-5)
+                               ref, rtol=1e-5, atol=1e-5)
