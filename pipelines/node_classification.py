@@ -15,6 +15,10 @@ import zoo
 from pipelines import callbacks as zoo_callbacks
 from pipelines.data.planetoid import load_planetoid
 
+# Epochs between backups. A full-batch epoch takes ~30 ms, so saving every
+# epoch would cost more than the training itself.
+BACKUP_EVERY = 50
+
 
 def graph_inputs(graph):
     """The model's input dict for a `PlanetoidGraph`."""
@@ -76,7 +80,8 @@ def evaluate(model, graph):
 
 def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
           data_dir=None, extra_callbacks=()):
-    """Trains entry `name` on `config["dataset"]`; returns (model, graph, history).
+    """Trains entry `name` on `config["dataset"]`.
+
 
     Args:
         name: the zoo entry (its builder and preset are used).
@@ -86,18 +91,23 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
         backup_dir: BackupAndRestore folder: a killed run resumes from it.
         epochs: cap on epochs (default config["max_epochs"]).
         extra_callbacks: more Keras callbacks (e.g. a benchmark's timer).
+
+    Returns:
+        (model, graph, sizes, history): the trained model with the best
+        epoch's weights, the `PlanetoidGraph`, the builder kwargs the
+        dataset fixed (num_features, num_classes), and the Keras History
+        (plus `best_epoch` and `epochs_run`).
     """
     keras.utils.set_random_seed(seed)
     graph = load_planetoid(config["dataset"], data_dir=data_dir)
     sizes = dict(num_features=graph.num_features, num_classes=graph.num_classes)
     model = compile_model(zoo.load(name, weights=None, **sizes), config["learning_rate"])
     early_stopping = zoo_callbacks.LossAndAccuracyEarlyStopping(
-        patience=config["patience"], loss="val_cross_entropy", backup_dir=backup_dir)
+        patience=config["patience"], loss="val_cross_entropy", backup_dir=backup_dir,
+        save_every=BACKUP_EVERY)
     callbacks = [early_stopping, *extra_callbacks]
     if backup_dir:
-        # Every 50 epochs: a full-batch epoch is ~30 ms, saving every epoch
-        # would cost more than the training.
-        callbacks.append(keras.callbacks.BackupAndRestore(backup_dir, save_freq=50))
+        callbacks.append(zoo_callbacks.EpochBackupAndRestore(backup_dir, every=BACKUP_EVERY))
     if logdir:
         callbacks.append(keras.callbacks.TensorBoard(logdir))
         attention_model = zoo.load(name, weights=None, return_attention=True, **sizes)

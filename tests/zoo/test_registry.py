@@ -1,0 +1,197 @@
+"""Tests for the zoo registry: list_models, info, load (DESIGN.md §4, §5).
+
+Trained weights are never read from the repository's savedmodels/: every test
+that touches them points $ZOO_WEIGHTS_DIR at a temporary folder and ships
+tiny weights there itself (num_features=5, num_classes=3).
+"""
+
+import inspect
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from pipelines.cards import write_card
+from zoo.registry import CARD_FILE, WEIGHTS_FILE, sha256_of
+
+SMALL = dict(num_features=5, num_classes=3)
+TRAIN_COMMAND = "python -m pipelines.train gat_cora"
+
+
+def _inputs(num_nodes=6, seed=0):
+    rng = np.random.default_rng(seed)
+    return {
+        "node_features": rng.random((num_nodes, SMALL["num_features"])).astype("float32"),
+        "edges": np.array([[0, 1], [1, 0], [1, 2], [2, 1], [3, 4], [4, 3]], "int32"),
+    }
+
+
+def _predict(model, inputs):
+    return keras.ops.convert_to_numpy(model(inputs, training=False))
+
+
+@pytest.fixture
+def weights_root(tmp_path, monkeypatch):
+    """An empty $ZOO_WEIGHTS_DIR: no entry has trained weights."""
+    root = tmp_path / "weights"
+    root.mkdir()
+    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(root))
+    return root
+
+
+def _ship(model, root, metrics=None):
+    """Puts `model`'s weights and a metrics card where zoo.load looks."""
+    folder = root / "gat_cora"
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_weights(str(folder / WEIGHTS_FILE))
+    write_card(folder, "gat_cora", TRAIN_COMMAND, 0, metrics or {"test_accuracy": 42.0},
+               builder_kwargs=SMALL)
+    return folder
+
+
+def test_list_models_is_sorted_and_has_gat_cora():
+    names = zoo.list_models()
+    assert isinstance(names, list)
+    assert names == sorted(names)
+    assert len(set(names)) == len(names)
+    assert "gat_cora" in names
+
+
+def test_info_keys_without_trained_weights(weights_root):
+    info = zoo.info("gat_cora")
+    for key in ("task", "paper", "dataset", "metrics", "command", "target", "weights_available"):
+        assert key in info, key
+    assert info["command"] == TRAIN_COMMAND
+    assert "Cora" in info["dataset"] and "83" in info["target"]
+    assert info["weights_available"] is False
+    assert info["metrics"] == {}
+
+
+def test_info_reads_the_card(weights_root):
+    _ship(zoo.load("gat_cora", weights=None, **SMALL), weights_root,
+          metrics={"test_accuracy": 12.5})
+    info = zoo.info("gat_cora")
+    assert info["weights_available"] is True
+    assert info["metrics"] == {"test_accuracy": 12.5}
+    assert info["trained_with"] == TRAIN_COMMAND
+
+
+def test_unknown_name_names_the_close_match():
+    with pytest.raises(ValueError, match="gat_cora") as error:
+        zoo.load("gat_coda")
+    assert "gat_coda" in str(error.value)
+    with pytest.raises(ValueError, match="gat_cora"):
+        zoo.info("gat_coda")
+
+
+def test_unknown_override_names_it_and_the_valid_keys():
+    with pytest.raises(ValueError, match="foo") as error:
+        zoo.load("gat_cora", weights=None, foo=1)
+    message = str(error.value)
+    builder = zoo.registry._entry("gat_cora").builder
+    for key in inspect.signature(builder).parameters:
+        assert key in message, f"valid key {key!r} not named in: {message}"
+
+
+def _dropout_rates(model):
+    rates = []
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.layers.Dropout):
+            rates.append(layer.rate)
+    return rates
+
+
+def test_preset_builds_the_paper_model():
+    model = zoo.load("gat_cora", weights=None)
+    assert model.get_layer("gat_backbone").num_features == 1433
+    assert model.get_layer("gat_output").units == 7
+    rates = _dropout_rates(model)
+    assert rates and all(rate == pytest.approx(0.6) for rate in rates)
+
+
+def test_override_is_applied():
+    model = zoo.load("gat_cora", weights=None, dropout=0.5, **SMALL)
+    rates = _dropout_rates(model)
+    # Input dropout of each GAT layer and the coefficient dropout inside them.
+    assert len(rates) >= 4
+    assert all(rate == pytest.approx(0.5) for rate in rates), rates
+    assert model.get_layer("output_dropout").rate == pytest.approx(0.5)
+    assert model.get_layer("gat_output").dropout == pytest.approx(0.5)
+    assert model.get_layer("gat_backbone").get_layer("gat_0").dropout == pytest.approx(0.5)
+    assert _predict(model, _inputs()).shape == (6, 3)
+
+
+def test_missing_trained_weights_name_the_train_command(weights_root):
+    with pytest.raises(FileNotFoundError, match=TRAIN_COMMAND) as error:
+        zoo.load("gat_cora")
+    assert str(weights_root) in str(error.value)
+    assert "weights=None" in str(error.value)
+
+
+def test_trained_weights_round_trip(weights_root):
+    model = zoo.load("gat_cora", weights=None, **SMALL)
+    _ship(model, weights_root)
+    keras.utils.set_random_seed(123)  # a fresh build must not already match
+    fresh = zoo.load("gat_cora", weights=None, **SMALL)
+    assert not np.allclose(_predict(fresh, _inputs()), _predict(model, _inputs()))
+    loaded = zoo.load("gat_cora", **SMALL)
+    np.testing.assert_array_equal(_predict(loaded, _inputs()), _predict(model, _inputs()))
+
+
+def test_corrupt_weights_do_not_match_the_card(weights_root):
+    folder = _ship(zoo.load("gat_cora", weights=None, **SMALL), weights_root)
+    path = folder / WEIGHTS_FILE
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="does not match its metrics card") as error:
+        zoo.load("gat_cora", **SMALL)
+    assert sha256_of(path) in str(error.value)
+    assert TRAIN_COMMAND in str(error.value)
+
+
+def test_weights_without_a_card_are_refused(weights_root):
+    folder = _ship(zoo.load("gat_cora", weights=None, **SMALL), weights_root)
+    (folder / CARD_FILE).unlink()
+    with pytest.raises(ValueError, match="does not match its metrics card"):
+        zoo.load("gat_cora", **SMALL)
+
+
+@pytest.mark.parametrize("as_string", [True, False])
+def test_weights_from_a_path(tmp_path, weights_root, as_string):
+    model = zoo.load("gat_cora", weights=None, **SMALL)
+    path = tmp_path / "elsewhere" / "mine.weights.h5"
+    path.parent.mkdir()
+    model.save_weights(str(path))
+    keras.utils.set_random_seed(7)
+    loaded = zoo.load("gat_cora", weights=str(path) if as_string else path, **SMALL)
+    np.testing.assert_array_equal(_predict(loaded, _inputs()), _predict(model, _inputs()))
+
+
+def test_missing_weights_path_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing.weights.h5"):
+        zoo.load("gat_cora", weights=tmp_path / "nothing.weights.h5", **SMALL)
+
+
+def test_return_attention_override_keeps_trained_weights(weights_root):
+    # An override that does not change the weights is fine with trained weights.
+    model = zoo.load("gat_cora", weights=None, **SMALL)
+    _ship(model, weights_root)
+    loaded = zoo.load("gat_cora", return_attention=True, **SMALL)
+    out = loaded(_inputs(), training=False)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(out["logits"]),
+                                  _predict(model, _inputs()))
+
+
+# Keras warns about each layer it cannot fill before it raises.
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("change", [dict(hidden_units=4), dict(num_classes=4), dict()])
+def test_architecture_change_with_trained_weights_suggests_weights_none(weights_root, change):
+    _ship(zoo.load("gat_cora", weights=None, **SMALL), weights_root)
+    # dict(): the preset itself (1433 features, 7 classes) vs the small weights.
+    overrides = {**SMALL, **change} if change else {}
+    with pytest.raises(ValueError, match="weights=None"):
+        zoo.load("gat_cora", **overrides)
+    # The same overrides with fresh weights are fine.
+    zoo.load("gat_cora", weights=None, **overrides)
