@@ -105,7 +105,10 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
     early_stopping = zoo_callbacks.LossAndAccuracyEarlyStopping(
         patience=config["patience"], loss="val_cross_entropy", backup_dir=backup_dir,
         save_every=BACKUP_EVERY)
-    callbacks = [early_stopping, *extra_callbacks]
+    # First, so that every later callback sees the validation metrics.
+    validation = zoo_callbacks.FullGraphValidation(
+        graph_inputs(graph), graph.labels, graph.val_index)
+    callbacks = [validation, early_stopping, *extra_callbacks]
     if backup_dir:
         callbacks.append(zoo_callbacks.EpochBackupAndRestore(backup_dir, every=BACKUP_EVERY))
     if logdir:
@@ -118,7 +121,6 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
         graph_dataset(graph, "train", repeat=True),
         steps_per_epoch=1,
         epochs=epochs or config["max_epochs"],
-        validation_data=graph_dataset(graph, "val"),
         callbacks=callbacks,
         verbose=verbose,
     )

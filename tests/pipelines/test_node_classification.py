@@ -83,6 +83,23 @@ def test_train_and_evaluate(toy_cora, config):
     assert keras_val["accuracy"] * 100 == pytest.approx(results["val_accuracy"], abs=0.01)
 
 
+def test_full_graph_validation_equals_keras_evaluate(toy_cora, config):
+    """The per-epoch validation callback reports what Keras' evaluate() would."""
+    model, graph, _, history = task.train(
+        "gat_cora", config, seed=0, epochs=2, verbose=0, data_dir=toy_cora)
+    logs = {}
+    callback = zoo_callbacks.FullGraphValidation(
+        task.graph_inputs(graph), graph.labels, graph.val_index)
+    callback.set_model(model)
+    callback.on_train_begin()
+    callback.on_epoch_end(0, logs)
+    keras_val = model.evaluate(task.graph_dataset(graph, "val"), verbose=0, return_dict=True)
+    assert logs["val_accuracy"] == pytest.approx(keras_val["accuracy"], abs=1e-6)
+    assert logs["val_cross_entropy"] == pytest.approx(keras_val["cross_entropy"], rel=1e-5)
+    assert logs["val_loss"] == pytest.approx(keras_val["loss"], rel=1e-5)
+    assert set(history.history) >= {"val_accuracy", "val_loss", "val_cross_entropy"}
+
+
 def test_split_weights_average_over_the_split(toy_cora):
     graph = planetoid.load_planetoid("cora", data_dir=toy_cora)
     weights = task.split_weights(graph, "train")
