@@ -13,8 +13,8 @@ MERGES = ("concat", "mean")
 def _concrete(x):
     """`x` as a NumPy array when it holds values now (eager), else None.
 
-    Lets the layer check edge ids with a clear message when called eagerly;
-    inside a traced graph there are no values to check.
+    Lets the layer check edge ids and feature values with a clear message
+    when called eagerly; inside a traced graph there are no values to check.
     """
     if isinstance(x, np.ndarray):
         return x
@@ -144,17 +144,29 @@ class GraphAttention(keras.layers.Layer):
             out = heads * units if self.merge == "concat" else units
             self.bias = weight("bias", (out,), "zeros")
 
-    def _check_edges(self, edges, num_nodes):
-        values = _concrete(edges)
+    def _check_inputs(self, node_features, edges):
+        """Clear errors for bad values, when they are known (eager calls)."""
+        features = _concrete(node_features)
+        if features is not None and not np.all(np.isfinite(features)):
+            bad = np.argwhere(~np.isfinite(features))[0]
+            raise ValueError(
+                f"`node_features` must be finite; node {bad[0]}, feature {bad[1]} is "
+                f"{features[tuple(bad)]}. Replace missing values before the graph layer."
+            )
+        values = None if edges is None else _concrete(edges)
         if values is None:
             return
+        num_nodes = features.shape[0] if features is not None else None
         if values.ndim != 2 or values.shape[-1] != 2:
             raise ValueError(
                 "`edges` must be an int array of shape [E, 2] holding (source, target) "
                 f"pairs. Received: edges.shape={values.shape}"
             )
         if not np.issubdtype(values.dtype, np.integer):
-            raise ValueError(f"`edges` must hold integer node ids. Received: dtype={values.dtype}")
+            raise ValueError(
+                f"`edges` must hold integer node ids. Received: edges.dtype={values.dtype}")
+        if num_nodes is None:
+            return
         if values.size and (values.min() < 0 or values.max() >= num_nodes):
             bad = values[(values < 0) | (values >= num_nodes)][0]
             raise ValueError(
@@ -166,12 +178,19 @@ class GraphAttention(keras.layers.Layer):
         self,
         node_features,
         edges=None,
-        adjacency=None,
         return_attention_scores=False,
         training=None,
+        *,
+        adjacency=None,
     ):
         if (edges is None) == (adjacency is None):
-            raise ValueError("Pass exactly one of `edges` ([E, 2]) or `adjacency` ([N, N]).")
+            raise ValueError(
+                "Pass exactly one of `edges` ([E, 2]) or `adjacency` ([N, N]). Received: "
+                f"edges={'None' if edges is None else 'a tensor'}, "
+                f"adjacency={'None' if adjacency is None else 'a tensor'}"
+            )
+        if not training:  # Eager inference only: a training step must not pay for it.
+            self._check_inputs(node_features, edges)
         num_nodes = ops.shape(node_features)[0]
         h = ops.matmul(node_features, self.kernel)  # [N, K*C]
         h = ops.reshape(h, (-1, self.num_heads, self.units))  # [N, K, C]
@@ -179,7 +198,6 @@ class GraphAttention(keras.layers.Layer):
         score_target = ops.sum(h * self.attention_target, axis=-1)  # [N, K]: v·Wh_t
         h = self.feature_dropout_layer(h, training=training)  # only the messages
         if edges is not None:
-            self._check_edges(edges, num_nodes)
             context, alpha = self._propagate_edges(
                 h, score_source, score_target, edges, num_nodes, training)
         else:

@@ -156,6 +156,20 @@ def test_out_of_range_edge_id_raises_eagerly(bad):
         model(graph_inputs(edges=edges), training=False)
 
 
+def test_nan_features_raise_eagerly():
+    model = zoo.load("gat_cora", weights=None, num_features=F, num_classes=C)
+    inputs = graph_inputs()
+    inputs["node_features"][3, 2] = np.nan
+    with pytest.raises(ValueError, match=r"node_features.*finite.*node 3, feature \d+"):
+        model(inputs, training=False)
+
+
+def test_wrong_feature_width_for_a_trained_model_raises():
+    model = zoo.load("gat_cora", weights=None, num_features=F, num_classes=C)
+    with pytest.raises(ValueError, match=f"expected shape=\\(None, {F}\\)"):
+        model(graph_inputs(num_features=F + 2), training=False)
+
+
 @pytest.mark.parametrize("edges", [EDGES, np.zeros((0, 2), "int32")], ids=["some", "none"])
 def test_isolated_nodes(edges):
     model = _attention_model()
@@ -195,3 +209,18 @@ def test_task_model_and_backbone_configs_round_trip():
     clone = GATNodeClassifier.from_config(model.get_config())
     assert clone.get_config() == model.get_config()
     assert GATBackbone.from_config(backbone.get_config()).get_config() == backbone.get_config()
+
+
+@pytest.mark.parametrize(
+    "override, match",
+    [
+        (dict(num_classes=0), "num_classes.*Received: num_classes=0"),
+        (dict(output_heads=0), "output_heads.*Received: output_heads=0"),
+        (dict(num_layers=-1), "num_layers.*Received: num_layers=-1"),
+        (dict(dropout=1.0), "dropout.*Received: dropout=1.0"),
+        (dict(l2=-1e-4), "l2.*Received: l2=-0.0001"),
+    ],
+)
+def test_bad_builder_arguments_name_the_argument(override, match):
+    with pytest.raises(ValueError, match=match):
+        zoo.load("gat_cora", weights=None, **override)

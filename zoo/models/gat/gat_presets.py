@@ -1,5 +1,6 @@
 """Builder and presets of the GAT family, as registered in the zoo."""
 
+from zoo._validation import assert_positive_int, assert_rate
 from zoo.models.gat.gat_backbone import GATBackbone
 from zoo.models.gat.gat_node_classifier import GATNodeClassifier
 
@@ -17,7 +18,14 @@ def build_gat_node_classifier(
     return_attention=False,
 ):
     """A `GATNodeClassifier` from flat keyword arguments (what presets and
-    `zoo.load(..., **overrides)` pass)."""
+    `zoo.load(..., **overrides)` pass). Errors name these arguments."""
+    sizes = dict(num_features=num_features, num_classes=num_classes, hidden_units=hidden_units,
+                 num_heads=num_heads, num_layers=num_layers, output_heads=output_heads)
+    for key, value in sizes.items():
+        assert_positive_int(key, value)
+    assert_rate("dropout", dropout)
+    if isinstance(l2, bool) or not isinstance(l2, (int, float)) or l2 < 0:
+        raise ValueError(f"`l2` must be a float >= 0. Received: l2={l2!r}")
     backbone = GATBackbone(
         num_features, hidden_units=hidden_units, num_heads=num_heads, num_layers=num_layers,
         dropout=dropout, l2=l2, normalize_features=normalize_features, name="gat_backbone",
