@@ -8,46 +8,6 @@ import numpy as np
 import tensorflow as tf
 
 
-class FullGraphValidation(keras.callbacks.Callback):
-    """Validation metrics of a full-batch graph model: one compiled call per epoch.
-
-    Keras' `validation_data` runs `evaluate()` every epoch (a new dataset
-    iterator, a callback list, metric resets), which on a one-batch graph
-    costs about as much as the forward pass itself. This computes the same
-    numbers over the validation nodes with one `tf.function` and writes
-    them into the epoch's logs, where the progress bar, early stopping,
-    TensorBoard and History (all called after it) read them:
-
-        val_cross_entropy = mean_{v ∈ val} -log softmax(logits_v)[y_v]
-        val_loss = val_cross_entropy + Σ regularisation losses
-        val_accuracy = mean_{v ∈ val} [argmax logits_v = y_v]
-    """
-
-    def __init__(self, inputs, labels, index):
-        super().__init__()
-        self.inputs = {k: tf.constant(v) for k, v in inputs.items()}
-        self.labels = tf.constant(np.asarray(labels)[index], tf.int32)
-        self.index = tf.constant(index, tf.int32)
-
-    def on_train_begin(self, logs=None):
-        @tf.function
-        def evaluate():
-            logits = tf.gather(self.model(self.inputs, training=False), self.index)
-            cross_entropy = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-                labels=self.labels, logits=tf.cast(logits, tf.float32)))
-            predictions = tf.argmax(logits, axis=-1, output_type=tf.int32)
-            accuracy = tf.reduce_mean(tf.cast(predictions == self.labels, tf.float32))
-            regularization = tf.add_n([tf.cast(x, tf.float32) for x in self.model.losses] or [0.0])
-            return cross_entropy, cross_entropy + regularization, accuracy
-
-        self._evaluate = evaluate
-
-    def on_epoch_end(self, epoch, logs=None):
-        cross_entropy, loss, accuracy = self._evaluate()
-        logs.update(val_cross_entropy=float(cross_entropy), val_loss=float(loss),
-                    val_accuracy=float(accuracy))
-
-
 class LossAndAccuracyEarlyStopping(keras.callbacks.Callback):
     """Early stopping on validation loss AND accuracy (the GAT reference rule).
 

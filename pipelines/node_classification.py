@@ -10,6 +10,7 @@ import os
 import keras
 import numpy as np
 import tensorflow as tf
+from keras import ops
 
 import zoo
 from pipelines import callbacks as zoo_callbacks
@@ -59,23 +60,71 @@ def compile_model(model, learning_rate):
     return model
 
 
+def split_metrics(logits, labels, index):
+    """Cross-entropy and accuracy of `logits` [N, C] over the nodes `index`.
+
+        cross_entropy = mean_{v ∈ index} -log softmax(logits_v)[y_v]
+        accuracy = mean_{v ∈ index} [argmax logits_v = y_v]
+
+    keras.ops only, so the same code runs eagerly (`evaluate`) and inside
+    the compiled per-epoch validation (`FullGraphValidation`).
+    """
+    logits = ops.cast(ops.take(logits, index, axis=0), "float32")  # [n, C]
+    labels = ops.take(labels, index, axis=0)  # [n]
+    log_probs = ops.log_softmax(logits, axis=-1)
+    picked = ops.take_along_axis(log_probs, ops.expand_dims(labels, -1), axis=-1)  # [n, 1]
+    correct = ops.argmax(logits, axis=-1) == ops.cast(labels, "int32")
+    return -ops.mean(picked), ops.mean(ops.cast(correct, "float32"))
+
+
 def evaluate(model, graph):
     """Accuracy (percent) and loss of `model` on the train/val/test splits."""
     logits = model(graph_inputs(graph), training=False)
     if isinstance(logits, dict):
         logits = logits["logits"]
-    logits = keras.ops.convert_to_numpy(logits)
-    predictions = logits.argmax(-1)
-    shifted = logits - logits.max(-1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+    labels = graph.labels.astype("int32")
     results = {}
     for split in ("train", "val", "test"):
-        index = getattr(graph, f"{split}_index")
-        labels = graph.labels[index]
-        results[f"{split}_accuracy"] = round(
-            100.0 * float((predictions[index] == labels).mean()), 2)
-        results[f"{split}_loss"] = round(float(-log_probs[index, labels].mean()), 4)
+        loss, accuracy = split_metrics(logits, labels, getattr(graph, f"{split}_index"))
+        results[f"{split}_accuracy"] = round(100.0 * float(accuracy), 2)
+        results[f"{split}_loss"] = round(float(loss), 4)
     return results
+
+
+class FullGraphValidation(keras.callbacks.Callback):
+    """Validation metrics of a full-batch graph model: one compiled call per epoch.
+
+    Keras' `validation_data` runs `evaluate()` every epoch (a new dataset
+    iterator, a callback list, metric resets), which on a one-batch graph
+    costs about as much as the forward pass itself. This computes the same
+    numbers over the validation nodes (`split_metrics`; val_loss adds the
+    regularisation losses, as Keras does) with one `tf.function` and writes
+    them into the epoch's logs, where the progress bar, early stopping,
+    TensorBoard and History (all called after it) read them.
+    """
+
+    def __init__(self, graph, split="val"):
+        super().__init__()
+        self.inputs = {k: tf.constant(v) for k, v in graph_inputs(graph).items()}
+        self.labels = tf.constant(graph.labels, tf.int32)
+        self.index = tf.constant(getattr(graph, f"{split}_index"), tf.int32)
+        self.prefix = split
+
+    def on_train_begin(self, logs=None):
+        @tf.function
+        def evaluate_split():
+            logits = self.model(self.inputs, training=False)
+            cross_entropy, accuracy = split_metrics(logits, self.labels, self.index)
+            regularization = tf.add_n([tf.cast(x, tf.float32) for x in self.model.losses] or [0.0])
+            return cross_entropy, cross_entropy + regularization, accuracy
+
+        self._evaluate = evaluate_split
+
+    def on_epoch_end(self, epoch, logs=None):
+        cross_entropy, loss, accuracy = self._evaluate()
+        logs.update({f"{self.prefix}_cross_entropy": float(cross_entropy),
+                     f"{self.prefix}_loss": float(loss),
+                     f"{self.prefix}_accuracy": float(accuracy)})
 
 
 def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
@@ -106,8 +155,7 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
         patience=config["patience"], loss="val_cross_entropy", backup_dir=backup_dir,
         save_every=BACKUP_EVERY)
     # First, so that every later callback sees the validation metrics.
-    validation = zoo_callbacks.FullGraphValidation(
-        graph_inputs(graph), graph.labels, graph.val_index)
+    validation = FullGraphValidation(graph)
     callbacks = [validation, early_stopping, *extra_callbacks]
     if backup_dir:
         callbacks.append(zoo_callbacks.EpochBackupAndRestore(backup_dir, every=BACKUP_EVERY))
@@ -121,11 +169,13 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
         graph_dataset(graph, "train", repeat=True),
         steps_per_epoch=1,
         epochs=epochs or config["max_epochs"],
+        shuffle=False,  # One element: the whole graph.
         callbacks=callbacks,
         verbose=verbose,
     )
     history.best_epoch = early_stopping.best_epoch
-    history.epochs_run = len(history.history["loss"])
+    # history.epoch lists only this run's epochs; after a resume it starts late.
+    history.epochs_run = history.epoch[-1] + 1 if history.epoch else 0
     return model, graph, sizes, history
 
 

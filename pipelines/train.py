@@ -11,6 +11,7 @@ import os
 import shlex
 import sys
 
+import zoo
 from pipelines import cards
 from pipelines.configs import get_config
 
@@ -44,8 +45,11 @@ def main(argv=None):
         config["dataset"] = args.dataset.lower()
     seed = config["seed"] if args.seed is None else args.seed
     run = args.name if config["dataset"] == default_dataset else f"{args.name}-{config['dataset']}"
+    # The entry's own dataset re-creates the shipped weights where zoo.load
+    # reads them (savedmodels/NAME, or $ZOO_WEIGHTS_DIR/NAME).
     output_dir = args.output_dir or (
-        os.path.join("savedmodels", args.name) if run == args.name else os.path.join("runs", run))
+        zoo.info(args.name)["weights_dir"] if run == args.name
+        else os.path.join("runs", run))
     logdir = args.logdir or os.path.join("runs", run, "logs")
 
     from pipelines import node_classification as task
