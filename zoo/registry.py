@@ -82,7 +82,7 @@ def _entry(name):
 def info(name):
     """What an entry is and what it measured: a dict with task, paper,
     dataset, target, command, metrics (from its card; {} if untrained),
-    weights_available, and the preset's builder kwargs."""
+    weights_available, weights_dir, and the preset's builder kwargs."""
     entry = _entry(name)
     card = entry.card() or {}
     return {
@@ -96,6 +96,7 @@ def info(name):
         "trained_with": card.get("command"),
         "date": card.get("date"),
         "weights_available": (entry.weights_dir / WEIGHTS_FILE).is_file(),
+        "weights_dir": str(entry.weights_dir),
         "kwargs": dict(entry.kwargs),
     }
 

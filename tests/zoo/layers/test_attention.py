@@ -45,7 +45,7 @@ def np_reference(layer, query, value, mask):
 def inputs_for(score):
     rng = np.random.default_rng(1)
     query = rng.normal(size=(B, TQ, DQ)).astype("float32")
-    dv = DQ if score in ("dot", "scaled_dot") or score == "qkv-shared" else DV
+    dv = DQ if score in ("dot", "scaled_dot") else DV
     value = rng.normal(size=(B, TV, dv)).astype("float32")
     return query, value
 
