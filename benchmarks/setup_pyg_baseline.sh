@@ -28,7 +28,7 @@ PIP=("$PY" -m pip --disable-pip-version-check)
 # --no-deps makes sure nothing it asks for can touch torch).
 "${PIP[@]}" install --quiet \
     aiohttp fsspec jinja2 "psutil>=5.8.0" pyparsing requests tqdm xxhash
-"${PIP[@]}" install --quiet --no-deps torch-geometric
+"${PIP[@]}" install --quiet --no-deps torch-geometric==2.8.1
 
 "$PY" - "$TORCH_VERSION" <<'PYEOF'
 import sys
