@@ -9,11 +9,11 @@ and trained zoo models built from them.
 
 import importlib
 
-from zoo import layers, ops
+from zoo import layers, models, ops
 from zoo.registry import info, list_models, load
 
 __version__ = "0.1.0"
-__all__ = ["info", "layers", "list_models", "load", "ops", "viz", "__version__"]
+__all__ = ["info", "layers", "list_models", "load", "models", "ops", "viz", "__version__"]
 
 
 def __getattr__(name):

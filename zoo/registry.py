@@ -13,9 +13,11 @@ import hashlib
 import inspect
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+from zoo.models import FAMILIES
 
 WEIGHTS_FILE = "model.weights.h5"
 CARD_FILE = "metrics.json"
@@ -33,7 +35,6 @@ class ModelEntry:
     dataset: str
     target: str
     command: str
-    extra: dict = field(default_factory=dict)
 
     @property
     def weights_dir(self) -> Path:
@@ -47,17 +48,9 @@ class ModelEntry:
         return json.loads(path.read_text()) if path.is_file() else None
 
 
-def _families():
-    # Imported here, not at module import, so `import zoo` stays light and a
-    # family's imports never run unless the registry is used.
-    from zoo.models.gat import gat_presets
-
-    return [gat_presets]
-
-
 def _entries():
     entries = {}
-    for family in _families():
+    for family in FAMILIES:
         for name, preset in family.PRESETS.items():
             entries[name] = ModelEntry(name=name, **preset)
     return entries

@@ -1,1 +1,9 @@
-"""Zoo model families: backbone, task model and presets per family."""
+"""Zoo model families: backbone, task model and presets per family.
+
+Imported by `zoo`, so that every family's classes are registered with Keras
+and saved `.keras` models reload after a plain `import zoo`.
+"""
+
+from zoo.models import gat
+
+FAMILIES = [gat]

@@ -2,6 +2,9 @@
 test for every registry entry) and the GAT family's model-level behaviour."""
 
 import inspect
+import os
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -224,3 +227,13 @@ def test_task_model_and_backbone_configs_round_trip():
 def test_bad_builder_arguments_name_the_argument(override, match):
     with pytest.raises(ValueError, match=match):
         zoo.load("gat_cora", weights=None, **override)
+
+
+def test_saved_model_reloads_in_a_fresh_process_after_plain_import_zoo(tmp_path):
+    """Registration must not depend on having called zoo.load first."""
+    path = tmp_path / "gat.keras"
+    _small("gat_cora").save(path)
+    code = f"import zoo, keras; keras.saving.load_model({str(path)!r}); print('ok')"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-2000:]

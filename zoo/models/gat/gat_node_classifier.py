@@ -3,7 +3,6 @@
 import keras
 
 from zoo.layers import GraphAttention
-from zoo.models.gat.gat_backbone import GATBackbone
 
 
 @keras.saving.register_keras_serializable(package="zoo")
