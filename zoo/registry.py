@@ -4,6 +4,8 @@
 Trained weights live in `savedmodels/<name>/` (or `$ZOO_WEIGHTS_DIR/<name>/`):
 
     model.weights.h5   the Keras weights
+    <asset files>      builder inputs that are data, not code (e.g. a
+                       vocabulary.txt), named by the entry's `assets`
     metrics.json       the metrics card: command, seed, date, measured
                        metrics, sha256 of the weights file, builder kwargs
 """
@@ -13,7 +15,7 @@ import hashlib
 import inspect
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -35,6 +37,9 @@ class ModelEntry:
     dataset: str
     target: str
     command: str
+    # builder argument -> file in weights_dir passed as its value, unless
+    # overridden (e.g. {"vocabulary": "vocabulary.txt"}).
+    assets: dict = field(default_factory=dict)
 
     @property
     def weights_dir(self) -> Path:
@@ -91,6 +96,7 @@ def info(name):
         "weights_available": (entry.weights_dir / WEIGHTS_FILE).is_file(),
         "weights_dir": str(entry.weights_dir),
         "kwargs": dict(entry.kwargs),
+        "assets": dict(entry.assets),
     }
 
 
@@ -129,7 +135,18 @@ def load(name, weights="trained", **overrides):
             f"Unknown override(s) {', '.join(unknown)} for {name!r}. "
             f"Valid keys: {', '.join(valid)}."
         )
-    model = entry.builder(**{**entry.kwargs, **overrides})
+    assets = {}
+    for argument, file_name in entry.assets.items():
+        if argument in overrides:
+            continue
+        path = entry.weights_dir / file_name
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{name!r} needs its {argument} file {path}, which ships with the trained "
+                f"weights. Train them with `{entry.command}`, or pass {argument}=... ."
+            )
+        assets[argument] = str(path)
+    model = entry.builder(**{**entry.kwargs, **assets, **overrides})
     if weights is None:
         return model
     path = entry.weights_dir / WEIGHTS_FILE if weights == "trained" else Path(weights)

@@ -15,7 +15,9 @@ from zoo.models.gat import GATBackbone, GATNodeClassifier, RowNormalization
 
 # Small sizes for any builder that accepts them; the rest of the preset stays.
 SHRINK = dict(num_features=5, num_classes=3, hidden_units=4, num_heads=2, vocab_size=50,
-              embedding_dim=8, units=8, num_layers=1, ff_dim=8, key_dim=4, max_length=6)
+              embedding_dim=8, units=8, num_layers=1, ff_dim=8, key_dim=4, max_length=6,
+              attention_units=4, image_size=32,
+              vocabulary=["", "[UNK]", "[START]", "[END]", "a", "dog", "runs"])
 
 N, F, C = 7, 5, 3
 # Undirected edges in both directions; nodes 5 and 6 are isolated.
@@ -34,6 +36,10 @@ def graph_inputs(num_nodes=N, num_features=F, edges=EDGES, seed=0):
 INPUT_MAKERS = {
     "node classification": lambda model: graph_inputs(
         num_features=model.get_layer("gat_backbone").num_features),
+    "image captioning": lambda model: {
+        "images": np.random.default_rng(0).uniform(
+            0, 255, (2, model.encoder.image_size, model.encoder.image_size, 3)).astype("float32"),
+        "tokens": np.array([[2, 4, 5, 6, 3], [2, 5, 3, 0, 0]], "int32")},
 }
 
 

@@ -1,0 +1,23 @@
+"""Show, Attend and Tell family: `ImageEncoder`, `ShowAttendTellDecoder`,
+`ShowAttendTellCaptioner`, presets."""
+
+from zoo.models.show_attend_tell.image_encoder import ENCODERS, ImageEncoder
+from zoo.models.show_attend_tell.image_preprocessing import ImagePreprocessing
+from zoo.models.show_attend_tell.show_attend_tell_captioner import ShowAttendTellCaptioner
+from zoo.models.show_attend_tell.show_attend_tell_decoder import ShowAttendTellDecoder
+from zoo.models.show_attend_tell.show_attend_tell_presets import (
+    PRESETS,
+    build_show_attend_tell_captioner,
+    read_vocabulary,
+)
+
+__all__ = [
+    "ENCODERS",
+    "ImageEncoder",
+    "ImagePreprocessing",
+    "PRESETS",
+    "ShowAttendTellCaptioner",
+    "ShowAttendTellDecoder",
+    "build_show_attend_tell_captioner",
+    "read_vocabulary",
+]

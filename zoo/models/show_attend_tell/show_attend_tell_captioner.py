@@ -1,0 +1,138 @@
+"""ShowAttendTellCaptioner: image → caption, with the attention of every word."""
+
+import warnings
+
+import keras
+import numpy as np
+
+from zoo._validation import assert_positive_int
+from zoo.models.show_attend_tell.image_encoder import ImageEncoder
+from zoo.models.show_attend_tell.show_attend_tell_decoder import ShowAttendTellDecoder
+
+START, END = "[START]", "[END]"
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ShowAttendTellCaptioner(keras.Model):
+    """Show, Attend and Tell (Xu et al., 2015): CNN annotations + attending LSTM.
+
+    The model's own call is the teacher-forced training graph; `generate`
+    and `caption` decode (greedy or beam search) and return where each word
+    looked.
+
+    Inputs (dict): ``images`` `[B, S, S, 3]` RGB in [0, 255], ``tokens`` int
+    `[B, T]` (the caption from the start token, 0-padded).
+    Outputs (dict): ``logits`` `[B, T, V]` for the next tokens, ``attention``
+    `[B, T, L]` over the L = h·w regions.
+
+    Args:
+        encoder: an `ImageEncoder`.
+        decoder: a `ShowAttendTellDecoder`.
+        vocabulary: the token strings by id (id 0 is padding, then
+            ``"[UNK]"``, ``"[START]"``, ``"[END]"``, words); its length is
+            the decoder's vocabulary size.
+        max_length: default number of decoding steps.
+
+    Example:
+
+    >>> model = zoo.load("show_attend_tell_flickr8k")
+    >>> captions, maps = model.caption(images, beam_width=3, return_attention=True)
+    >>> zoo.viz.plot_image_attention(images[0], maps[0], captions[0].split() + ["[END]"])
+    """
+
+    def __init__(self, encoder, decoder, vocabulary, max_length=24, **kwargs):
+        vocabulary = [str(token) for token in vocabulary]
+        for token in (START, END):
+            if token not in vocabulary:
+                raise ValueError(f"`vocabulary` must contain {token!r}. "
+                                 f"Received: vocabulary starting {vocabulary[:5]}")
+        if len(vocabulary) != decoder.vocabulary_size:
+            raise ValueError(
+                f"`vocabulary` has {len(vocabulary)} tokens but the decoder predicts "
+                f"vocabulary_size={decoder.vocabulary_size}."
+            )
+        assert_positive_int("max_length", max_length)
+        images = keras.Input((encoder.image_size, encoder.image_size, 3), name="images")
+        tokens = keras.Input((None,), dtype="int32", name="tokens")
+        logits, attention = decoder(encoder(images), tokens)
+        super().__init__(inputs={"images": images, "tokens": tokens},
+                         outputs={"logits": logits, "attention": attention}, **kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.vocabulary = vocabulary
+        self.max_length = max_length
+        self.start_id = vocabulary.index(START)
+        self.end_id = vocabulary.index(END)
+
+    def generate(self, images=None, beam_width=1, max_length=None, length_normalization=1.0,
+                 annotations=None):
+        """Token ids, attention and scores of the best caption per image.
+
+        Pass `images` `[B, S, S, 3]`, or `annotations` `[B, L, D]` already
+        computed by `self.encoder`. See `ShowAttendTellDecoder.generate`.
+        """
+        if (images is None) == (annotations is None):
+            raise ValueError("Pass exactly one of `images` and `annotations`.")
+        if annotations is None:
+            annotations = self.encoder(images)
+        return self.decoder.generate(
+            annotations, self.start_id, self.end_id, max_length or self.max_length,
+            beam_width=beam_width, length_normalization=length_normalization)
+
+    def detokenize(self, tokens):
+        """Int `[B, T]` → the B captions as strings, up to the end token."""
+        captions = []
+        for row in np.asarray(keras.ops.convert_to_numpy(tokens)):
+            words = []
+            for token in row:
+                if token == self.end_id or token == 0:
+                    break
+                words.append(self.vocabulary[token])
+            captions.append(" ".join(words))
+        return captions
+
+    def caption(self, images, beam_width=3, max_length=None, return_attention=False):
+        """Captions for a batch of images `[B, S, S, 3]` (RGB in [0, 255]).
+
+        Returns:
+            A list of B strings; with `return_attention`, also a list of B
+            arrays `[n, h, w]`: the map of each word, and of the end token
+            when decoding reached it within `max_length` steps.
+        """
+        images = np.asarray(images)
+        if images.ndim != 4 or images.shape[-1] != 3:
+            raise ValueError("`images` must be [B, S, S, 3] RGB. "
+                             f"Received: images with shape {images.shape}")
+        size = self.encoder.image_size
+        if images.shape[1:3] != (size, size):
+            raise ValueError(f"`images` must be {size} × {size} (resize them first). "
+                             f"Received: images with shape {images.shape}")
+        if images.dtype.kind == "f" and images.max() <= 1.0 and images.max() > 0:
+            warnings.warn("`images` look scaled to [0, 1]; the model expects RGB in [0, 255].",
+                          stacklevel=2)
+        result = self.generate(images, beam_width=beam_width, max_length=max_length)
+        captions = self.detokenize(result["tokens"])
+        if not return_attention:
+            return captions
+        h, w = self.encoder.grid_shape
+        attention = keras.ops.convert_to_numpy(result["attention"])
+        lengths = (keras.ops.convert_to_numpy(result["tokens"]) != 0).sum(-1)
+        maps = [attention[i, :n].reshape(n, h, w)  # [n, L] -> [n, h, w]
+                for i, n in enumerate(lengths)]
+        return captions, maps
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "vocabulary": self.vocabulary,
+            "max_length": self.max_length,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
+        return cls(**config)
