@@ -155,3 +155,46 @@ class GraphAttentionStatistics(keras.callbacks.Callback):
                                       tf.reduce_mean(entropy[:, head]))
                 tf.summary.histogram(f"layer_{layer}/alpha", alpha)
         self.writer.flush()
+
+
+class CaptionAttentionImages(keras.callbacks.Callback):
+    """Logs captions of fixed images with the attention of each word.
+
+    Every `every` epochs the captioner decodes (greedy) the same images and
+    TensorBoard gets one image per input: the overlays of
+    `zoo.viz.plot_image_attention`, titled with the caption.
+
+    Args:
+        captioner: the `ShowAttendTellCaptioner` being trained.
+        images: uint8 `[n, S, S, 3]`, what is shown.
+        annotations: their cached encoder features `[n, L, D]`.
+        logdir: TensorBoard folder (a `captions` run is written below it).
+        every: epochs between two logs.
+    """
+
+    def __init__(self, captioner, images, annotations, logdir, every=5):
+        super().__init__()
+        self.captioner = captioner
+        self.images = images
+        self.annotations = annotations
+        self.writer = tf.summary.create_file_writer(os.path.join(logdir, "captions"))
+        self.every = every
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        from zoo import viz  # matplotlib only when images are logged
+
+        result = self.captioner.generate(annotations=self.annotations)
+        tokens = keras.ops.convert_to_numpy(result["tokens"])
+        captions = self.captioner.detokenize(tokens)
+        h, w = self.captioner.encoder.grid_shape
+        with self.writer.as_default(step=epoch + 1):
+            for i, caption in enumerate(captions):
+                # Every generated token has a map, [END] included when reached.
+                words = [self.captioner.vocabulary[t] for t in tokens[i] if t != 0]
+                maps = np.asarray(result["attention"][i, :len(words)]).reshape(-1, h, w)  # [n, L] -> [n, h, w]
+                overlay = viz.image_attention_image(self.images[i], maps, words, title=caption)
+                tf.summary.image(f"attention/image_{i}", overlay[None])
+                tf.summary.text(f"caption/image_{i}", caption)
+        self.writer.flush()

@@ -7,6 +7,7 @@ interruption and training continues where it stopped.
 """
 
 import argparse
+import importlib
 import os
 import shlex
 import sys
@@ -15,7 +16,9 @@ import zoo
 from pipelines import cards
 from pipelines.configs import get_config
 
-TASKS = ("node_classification",)
+# config["task"] -> the module with train(), evaluate(model, data) and save().
+TASKS = {"node_classification": "pipelines.node_classification",
+         "captioning": "pipelines.captioning"}
 
 
 def parse_args(argv=None):
@@ -40,6 +43,7 @@ def main(argv=None):
     config = get_config(args.name)
     if config["task"] not in TASKS:
         raise SystemExit(f"Training for task {config['task']!r} is not implemented yet.")
+    task = importlib.import_module(TASKS[config["task"]])
     default_dataset = config["dataset"]
     if args.dataset:
         config["dataset"] = args.dataset.lower()
@@ -52,17 +56,15 @@ def main(argv=None):
         else os.path.join("runs", run))
     logdir = args.logdir or os.path.join("runs", run, "logs")
 
-    from pipelines import node_classification as task
-
-    model, graph, sizes, history = task.train(
+    model, data, builder_kwargs, history = task.train(
         args.name, config, seed, logdir=logdir, backup_dir=os.path.join(logdir, "backup"),
         epochs=args.epochs, verbose=args.verbose, data_dir=args.data_dir)
-    metrics = task.evaluate(model, graph)
+    metrics = task.evaluate(model, data)
     metrics.update(epochs=history.epochs_run, best_epoch=history.best_epoch)
     task.save(model, output_dir)
     command = "python -m pipelines.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     cards.write_card(output_dir, args.name, command, seed, metrics,
-                     builder_kwargs=sizes, extra={"dataset": config["dataset"]})
+                     builder_kwargs=builder_kwargs, extra={"dataset": config["dataset"]})
     print(f"{run}: " + ", ".join(f"{k}={v}" for k, v in metrics.items()))
     print(f"weights and metrics card: {output_dir}")
     return metrics

@@ -38,6 +38,7 @@ __all__ = [
     "plot_image_attention",
     "plot_graph_attention",
     "attention_heatmap_image",
+    "image_attention_image",
 ]
 
 _DPI = 100
@@ -286,7 +287,10 @@ def attention_heatmap_image(weights, query_tokens=None, key_tokens=None, title=N
     >>> img.dtype, img.shape[-1]
     (dtype('uint8'), 4)
     """
-    fig = _heatmap_figure(weights, query_tokens, key_tokens, title)
+    return _figure_to_rgba(_heatmap_figure(weights, query_tokens, key_tokens, title))
+
+
+def _figure_to_rgba(fig):
     fig.patch.set_facecolor("white")
     fig.canvas.draw()
     # Copy: the buffer belongs to the canvas and is freed with the figure.
@@ -445,6 +449,12 @@ def plot_image_attention(image, attention, words, path=None, ncols=5, title=None
         fig.suptitle(title, parse_math=False)
     _save(fig, path)
     return fig
+
+
+def image_attention_image(image, attention, words, ncols=5, title=None):
+    """Renders the overlays of `plot_image_attention` to an RGBA uint8 array
+    `[H, W, 4]`, for `tf.summary.image` during training."""
+    return _figure_to_rgba(plot_image_attention(image, attention, words, ncols=ncols, title=title))
 
 
 # --------------------------------------------------------------------------

@@ -1,0 +1,187 @@
+"""The captioning task (Show, Attend and Tell on Flickr8k): feature cache,
+training on cached CNN features, and corpus BLEU-1..4.
+
+The CNN is frozen by default, so its features are computed once per image
+(`encode_images`) and training runs only the decoder on them (`decoder_model`
+shares the captioner's decoder layer, so the captioner is trained too).
+"""
+
+import dataclasses
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+from sacrebleu.metrics import BLEU
+
+import zoo
+from pipelines import callbacks as zoo_callbacks
+from pipelines.data import flickr8k
+
+SPLITS = flickr8k.SPLITS
+VOCABULARY_FILE = "vocabulary.txt"
+
+
+@dataclasses.dataclass
+class CaptionData:
+    """Everything training and evaluation read, per split."""
+
+    dataset: flickr8k.Flickr8k
+    vocabulary: list      # token strings by id ("" padding, "[UNK]", "[START]", "[END]", ...)
+    features: dict        # split -> float32 [N_images, L, D], the cached annotations
+    image_index: dict     # split -> int [N_captions], the image of each caption
+    tokens: dict          # split -> int [N_captions, max_length + 1]
+
+
+def encode_images(encoder, paths, batch_size=32):
+    """The annotations `[N, L, D]` of every image: the CNN runs once per image."""
+    images = flickr8k.image_dataset(paths, encoder.image_size, batch_size)
+    return encoder.predict(images, verbose=0)
+
+
+def prepare_data(dataset, encoder, vocabulary, max_length):
+    """Caches features and tokenises captions (`[START] ... [END]`, 0-padded
+    to max_length + 1 so that inputs and targets are max_length long)."""
+    vectorizer = flickr8k.caption_vectorizer(vocabulary[2:], max_length + 1)
+    features, image_index, tokens = {}, {}, {}
+    for split in SPLITS:
+        names = dataset.splits[split]
+        features[split] = encode_images(encoder, dataset.image_paths(split))
+        pairs = [(i, c) for i, name in enumerate(names) for c in dataset.captions[name]]
+        image_index[split] = np.array([i for i, _ in pairs], "int32")
+        tokens[split] = flickr8k.tokenize_captions(vectorizer, [c for _, c in pairs]).numpy()
+        tokens[split] = tokens[split].astype("int32")
+    return CaptionData(dataset, list(vocabulary), features, image_index, tokens)
+
+
+def caption_dataset(data, split, batch_size, shuffle=False, seed=0):
+    """(inputs, next tokens, weights) batches of static shape; weights mask padding."""
+    features = tf.constant(data.features[split])
+
+    def teacher_forcing(index, sequence):
+        target = sequence[1:]
+        inputs = {"annotations": tf.gather(features, index), "tokens": sequence[:-1]}
+        return inputs, target, tf.cast(target != 0, tf.float32)
+
+    ds = tf.data.Dataset.from_tensor_slices((data.image_index[split], data.tokens[split])).cache()
+    if shuffle:
+        ds = ds.shuffle(len(data.tokens[split]), seed=seed, reshuffle_each_iteration=True)
+    return (ds.map(teacher_forcing, num_parallel_calls=tf.data.AUTOTUNE)
+            .batch(batch_size, drop_remainder=True)
+            .prefetch(tf.data.AUTOTUNE))
+
+
+def decoder_model(model, max_length):
+    """The captioner's decoder on cached annotations → next-token logits."""
+    grid = model.encoder.output_shape  # (None, L, D)
+    annotations = keras.Input(grid[1:], name="annotations")
+    tokens = keras.Input((max_length,), dtype="int32", name="tokens")
+    logits, _ = model.decoder(annotations, tokens)
+    return keras.Model({"annotations": annotations, "tokens": tokens}, logits, name="decoder_model")
+
+
+def generate_fn(model, beam_width):
+    """A compiled `model.generate` on annotations (one trace per batch size)."""
+    return tf.function(lambda annotations: model.generate(
+        annotations=annotations, beam_width=beam_width), reduce_retracing=True)
+
+
+def caption_split(model, data, split, beam_width=1, batch_size=50):
+    """Captions and attention `[N, T, L]` of every image of `split`."""
+    generate = generate_fn(model, beam_width)
+    captions, attention = [], []
+    features = data.features[split]
+    for start in range(0, len(features), batch_size):
+        result = generate(tf.constant(features[start:start + batch_size]))
+        captions += model.detokenize(result["tokens"])
+        attention.append(result["attention"].numpy())
+    return captions, np.concatenate(attention)
+
+
+def corpus_bleu(hypotheses, references):
+    """Corpus BLEU-1..4 (cumulative, as captioning papers report) of the
+    hypotheses against several references each, with sacrebleu; references
+    are standardised like the training captions (lower case, no punctuation)."""
+    counts = {len(r) for r in references}
+    if len(counts) != 1:
+        raise ValueError(f"Every image needs the same number of references. Received: {sorted(counts)}")
+    flat = [c for refs in references for c in refs]
+    flat = [s.decode() for s in flickr8k.standardize_caption(flat).numpy()]
+    per_image = counts.pop()
+    streams = [flat[k::per_image] for k in range(per_image)]  # one list per reference slot
+    return {f"bleu{n}": round(BLEU(max_ngram_order=n).corpus_score(hypotheses, streams).score, 2)
+            for n in range(1, 5)}
+
+
+def evaluate(model, data, split="test", beam_widths=(1, 3)):
+    """BLEU-1..4 on `split` for greedy decoding and each beam width."""
+    metrics = {}
+    for k in beam_widths:
+        captions, _ = caption_split(model, data, split, beam_width=k)
+        scores = corpus_bleu(captions, data.dataset.references(split))
+        tag = "greedy" if k == 1 else f"beam{k}"
+        metrics.update({f"{split}_{name}_{tag}": value for name, value in scores.items()})
+    return metrics
+
+
+def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
+          data_dir=None, extra_callbacks=()):
+    """Trains entry `name` (frozen encoder, cached features).
+
+    Returns:
+        (model, data, builder_kwargs, history): the captioner with the best
+        epoch's weights (lowest validation loss), the `CaptionData`, the
+        builder kwargs to record, and the Keras History (plus `best_epoch`
+        and `epochs_run`).
+    """
+    keras.utils.set_random_seed(seed)
+    dataset = flickr8k.load_flickr8k(data_dir)
+    words = flickr8k.build_vocabulary(
+        [c for name_ in dataset.splits["train"] for c in dataset.captions[name_]],
+        min_count=config["min_count"])
+    vocabulary = flickr8k.caption_vectorizer(words, 1).get_vocabulary()
+    model_kwargs = dict(config["model"], max_length=config["max_length"])
+    model = zoo.load(name, weights=None, vocabulary=vocabulary,
+                     encoder_weights=config["encoder_weights"], **model_kwargs)
+    data = prepare_data(dataset, model.encoder, vocabulary, config["max_length"])
+
+    trainer = decoder_model(model, config["max_length"])
+    trainer.compile(
+        optimizer=keras.optimizers.Adam(config["learning_rate"], clipnorm=config["clipnorm"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, reduction="mean_with_sample_weight"),
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config["patience"], restore_best_weights=True)
+    callbacks = [early_stopping, *extra_callbacks]
+    if backup_dir:
+        callbacks.append(keras.callbacks.BackupAndRestore(backup_dir))
+    if logdir:
+        callbacks.append(keras.callbacks.TensorBoard(logdir))
+        shown = data.dataset.image_paths("validation")[:config["logged_images"]]
+        images = np.stack([flickr8k.load_image(p, model.encoder.image_size).numpy().astype("uint8") for p in shown])
+        callbacks.append(zoo_callbacks.CaptionAttentionImages(
+            model, images, data.features["validation"][:len(shown)], logdir,
+            every=config["log_images_every"]))
+    history = trainer.fit(
+        caption_dataset(data, "train", config["batch_size"], shuffle=True, seed=seed),
+        validation_data=caption_dataset(data, "validation", config["batch_size"]),
+        epochs=epochs or config["max_epochs"],
+        shuffle=False,  # The dataset shuffles itself, with the seed.
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    history.best_epoch = early_stopping.best_epoch + 1 if early_stopping.best_weights else None
+    history.epochs_run = history.epoch[-1] + 1 if history.epoch else 0
+    builder_kwargs = dict(model_kwargs, encoder=model.encoder.encoder,
+                          image_size=model.encoder.image_size)
+    return model, data, builder_kwargs, history
+
+
+def save(model, output_dir):
+    """Saves weights and the vocabulary asset where `zoo.load` reads them."""
+    os.makedirs(output_dir, exist_ok=True)
+    model.save_weights(os.path.join(output_dir, zoo.registry.WEIGHTS_FILE))
+    with open(os.path.join(output_dir, VOCABULARY_FILE), "w", encoding="utf-8") as f:
+        f.write("\n".join(model.vocabulary) + "\n")

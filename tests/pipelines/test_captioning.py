@@ -1,0 +1,106 @@
+"""The captioning pipeline on a toy Flickr8k: train, log, evaluate, save, load."""
+
+import functools
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from sacrebleu.metrics import BLEU
+
+import zoo
+from pipelines import captioning as task
+from pipelines import train as train_cli
+from pipelines.configs import get_config
+from pipelines.data import flickr8k
+from tests.pipelines.data.test_flickr8k import NUM_TEST, NUM_VALIDATION, write_toy_flickr8k
+
+NAME = "show_attend_tell_flickr8k"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    monkeypatch.delenv("ZOO_DATA_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
+
+
+@pytest.fixture
+def toy(tmp_path, monkeypatch):
+    folder = write_toy_flickr8k(tmp_path / "flickr8k")
+    monkeypatch.setattr(flickr8k, "load_flickr8k", functools.partial(
+        flickr8k.load_flickr8k, num_test=NUM_TEST, num_validation=NUM_VALIDATION))
+    return folder
+
+
+@pytest.fixture
+def config():
+    return dict(get_config(NAME), encoder_weights=None, min_count=1, max_length=6, batch_size=4,
+                max_epochs=2, logged_images=1, log_images_every=1,
+                model=dict(image_size=64, embedding_dim=8, units=8, attention_units=4,
+                           dropout=0.0, attention_regularization=1.0, use_attention=True))
+
+
+def _summary_tags(folder):
+    tags = set()
+    for path in tf.io.gfile.glob(str(folder / "**" / "events.out.tfevents.*")) + \
+            tf.io.gfile.glob(str(folder / "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            tags |= {value.tag for value in event.summary.value}
+    return tags
+
+
+def test_train_logs_evaluates_saves_and_loads(toy, config, tmp_path):
+    logdir = tmp_path / "logs"
+    model, data, builder_kwargs, history = task.train(
+        NAME, config, seed=0, logdir=str(logdir), epochs=2, verbose=0, data_dir=toy)
+    assert history.epochs_run == 2 and 1 <= history.best_epoch <= 2
+    assert len(history.history["val_loss"]) == 2
+    assert data.vocabulary[:4] == ["", "[UNK]", "[START]", "[END]"]
+    assert data.features["train"].shape[1:] == (4, 256)  # 64 px -> a 2 × 2 grid
+    assert data.tokens["train"].shape[1] == config["max_length"] + 1
+    assert np.all(data.tokens["train"][:, 0] == 2)  # every caption starts with [START]
+    tags = _summary_tags(logdir / "captions")
+    assert {"attention/image_0", "caption/image_0"} <= tags
+
+    metrics = task.evaluate(model, data, split="test", beam_widths=(1, 2))
+    assert set(metrics) == {f"test_bleu{n}_{tag}" for n in range(1, 5) for tag in ("greedy", "beam2")}
+    assert all(0 <= v <= 100 for v in metrics.values())
+
+    output = tmp_path / "weights" / NAME
+    task.save(model, output)
+    loaded = zoo.load(NAME, weights=str(output / zoo.registry.WEIGHTS_FILE), **builder_kwargs)
+    assert loaded.vocabulary == model.vocabulary
+    images = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)).astype("float32")
+    tokens = np.array([[2, 4, 5, 3, 0, 0]] * 2, "int32")
+    for key in ("logits", "attention"):
+        np.testing.assert_array_equal(
+            keras.ops.convert_to_numpy(loaded({"images": images, "tokens": tokens})[key]),
+            keras.ops.convert_to_numpy(model({"images": images, "tokens": tokens})[key]))
+
+
+def test_train_cli_writes_a_card_that_zoo_load_checks(toy, config, tmp_path, monkeypatch):
+    monkeypatch.setattr(train_cli, "get_config", lambda name: dict(config))
+    metrics = train_cli.main([NAME, "--epochs", "1", "--data-dir", str(toy), "--verbose", "0",
+                              "--logdir", str(tmp_path / "logs")])
+    card = json.loads((tmp_path / "weights" / NAME / zoo.registry.CARD_FILE).read_text())
+    assert card["metrics"] == metrics and "test_bleu4_beam3" in metrics
+    model = zoo.load(NAME, **card["builder_kwargs"])  # checks the card's sha256
+    assert model.encoder.image_size == 64
+
+
+def test_corpus_bleu_standardises_references_and_matches_sacrebleu():
+    hypotheses = ["a dog runs on the grass", "two people walk"]
+    references = [["A dog runs on the grass .", "A brown dog is running ."],
+                  ["Two people walk down a street .", "People walking ."]]
+    scores = task.corpus_bleu(hypotheses, references)
+    streams = [["a dog runs on the grass", "two people walk down a street"],
+               ["a brown dog is running", "people walking"]]
+    for n in range(1, 5):
+        expected = BLEU(max_ngram_order=n).corpus_score(hypotheses, streams).score
+        assert scores[f"bleu{n}"] == pytest.approx(expected, abs=0.01)
+    assert task.corpus_bleu(["a dog"], [["A dog !", "A cat ."]])["bleu1"] == 100.0
+    with pytest.raises(ValueError, match="same number of references"):
+        task.corpus_bleu(["a", "b"], [["a"], ["b", "c"]])
