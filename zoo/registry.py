@@ -117,6 +117,9 @@ def load(name, weights="trained", **overrides):
             or a path to a ``.weights.h5`` file.
         **overrides: keyword arguments of the entry's builder that replace
             the preset's (e.g. ``dropout=0.5``, ``return_attention=True``).
+            The builder gets the preset's kwargs, then those the metrics card
+            recorded for the shipped weights, then the entry's asset files,
+            then these.
 
     Returns:
         A `keras.Model`.
@@ -146,7 +149,9 @@ def load(name, weights="trained", **overrides):
                 f"weights. Train them with `{entry.command}`, or pass {argument}=... ."
             )
         assets[argument] = str(path)
-    model = entry.builder(**{**entry.kwargs, **assets, **overrides})
+    # The card records the kwargs the shipped weights were trained with.
+    trained_kwargs = (entry.card() or {}).get("builder_kwargs", {})
+    model = entry.builder(**{**entry.kwargs, **trained_kwargs, **assets, **overrides})
     if weights is None:
         return model
     path = entry.weights_dir / WEIGHTS_FILE if weights == "trained" else Path(weights)

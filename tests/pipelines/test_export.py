@@ -1,0 +1,110 @@
+"""Exports load and run in a process that cannot import zoo or pipelines."""
+
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from pipelines import cards, export
+from pipelines.captioning import VOCABULARY_FILE
+from pipelines.data import flickr8k
+
+pytestmark = pytest.mark.tf_only
+
+VOCAB = ["", "[UNK]", "[START]", "[END]", "a", "dog", "runs", "on", "grass"]
+
+# Runs in a fresh interpreter: zoo and pipelines are made unimportable.
+SERVE = textwrap.dedent("""
+    import json, sys
+    sys.modules["zoo"] = None
+    sys.modules["pipelines"] = None
+    import numpy as np
+    import tensorflow as tf
+    path, inputs, output = sys.argv[1:]
+    serve = tf.saved_model.load(path).signatures["serving_default"]
+    arrays = dict(np.load(inputs, allow_pickle=False))
+    result = serve(**{k: tf.constant(v) for k, v in arrays.items()})
+    # Strings come back as object arrays; bytes arrays need no pickle.
+    np.savez(output, **{k: v.numpy().astype(bytes) if v.dtype == tf.string else v.numpy()
+                        for k, v in result.items()})
+""")
+
+
+def _serve_in_fresh_process(path, inputs, tmp_path):
+    np.savez(tmp_path / "inputs.npz", **inputs)
+    script = tmp_path / "serve.py"
+    script.write_text(SERVE)
+    subprocess.run([sys.executable, str(script), str(path), str(tmp_path / "inputs.npz"),
+                    str(tmp_path / "outputs.npz")], check=True, cwd=tmp_path)
+    return dict(np.load(tmp_path / "outputs.npz"))
+
+
+def _ship(name, model, builder_kwargs, weights_dir, vocabulary=None):
+    """Writes weights + card (+ vocabulary) the way pipelines.train does."""
+    folder = weights_dir / name
+    folder.mkdir(parents=True)
+    model.save_weights(str(folder / zoo.registry.WEIGHTS_FILE))
+    if vocabulary:
+        (folder / VOCABULARY_FILE).write_text("\n".join(vocabulary) + "\n")
+    cards.write_card(folder, name, "test", 0, {}, builder_kwargs)
+
+
+def _images():
+    rng = np.random.default_rng(0)
+    rgb = tf.io.encode_jpeg(rng.integers(0, 256, (40, 30, 3), dtype=np.uint8)).numpy()
+    grey = tf.io.encode_png(rng.integers(0, 256, (20, 20, 1), dtype=np.uint8)).numpy()
+    rgba = tf.io.encode_png(rng.integers(0, 256, (9, 70, 4), dtype=np.uint8)).numpy()
+    return [rgb, b"this is not an image", grey, rgb[:20], rgba]
+
+
+def test_captioner_export_serves_captions_and_per_item_errors(tmp_path, monkeypatch):
+    name = "show_attend_tell_flickr8k"
+    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
+    kwargs = dict(image_size=64, embedding_dim=8, units=8, attention_units=4, max_length=5)
+    model = zoo.load(name, weights=None, vocabulary=VOCAB, **kwargs)
+    _ship(name, model, kwargs, tmp_path / "weights", VOCAB)
+
+    path = export.export(name, output_dir=str(tmp_path / "export"), version=3)
+    assert path == str(tmp_path / "export" / name / "3")
+    images = _images()
+    out = _serve_in_fresh_process(path, {"image_bytes": np.array(images, dtype=object).astype(bytes)},
+                                  tmp_path)
+    assert out["caption"].shape == (5,) and out["attention"].shape == (5, 5, 2, 2)
+    valid = [0, 2, 4]
+    assert all(out["error"][i] == b"" for i in valid)
+    for bad in (1, 3):  # garbage, truncated JPEG: reported, the batch still served
+        assert b"could not decode" in out["error"][bad] and out["caption"][bad] == b""
+        np.testing.assert_array_equal(out["attention"][bad], 0.0)
+
+    pixels = np.stack([flickr8k.decode_image(images[i], 64).numpy() for i in valid])
+    captions, maps = model.caption(pixels, beam_width=3, return_attention=True)
+    assert [c.decode() for c in out["caption"][valid]] == captions
+    for i, m in zip(valid, maps):
+        np.testing.assert_allclose(out["attention"][i, :len(m)], m, rtol=1e-4, atol=1e-5)
+
+
+def test_gat_export_serves_logits_and_attention(tmp_path, monkeypatch):
+    name = "gat_cora"
+    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
+    kwargs = dict(num_features=5, num_classes=3)
+    model = zoo.load(name, weights=None, return_attention=True, **kwargs)
+    _ship(name, model, kwargs, tmp_path / "weights")
+    path = export.export(name, output_dir=str(tmp_path / "export"))
+    inputs = {"node_features": np.random.default_rng(0).random((6, 5)).astype("float32"),
+              "edges": np.array([[0, 1], [1, 0], [2, 3], [3, 2]], "int32")}
+    out = _serve_in_fresh_process(path, inputs, tmp_path)
+    expected = model(inputs, training=False)
+    np.testing.assert_allclose(out["logits"], expected["logits"], rtol=1e-5, atol=1e-6)
+    for i, a in enumerate(expected["attention"]):
+        np.testing.assert_allclose(out[f"attention_{i}"], a, rtol=1e-5, atol=1e-6)
+
+
+def test_export_cli_and_unknown_name(tmp_path):
+    with pytest.raises(ValueError, match="gat_cora"):
+        export.main(["gat_coda", "--output-dir", str(tmp_path)])
+
