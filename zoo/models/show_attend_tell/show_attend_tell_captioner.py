@@ -6,8 +6,6 @@ import keras
 import numpy as np
 
 from zoo._validation import assert_positive_int
-from zoo.models.show_attend_tell.image_encoder import ImageEncoder
-from zoo.models.show_attend_tell.show_attend_tell_decoder import ShowAttendTellDecoder
 
 START, END = "[START]", "[END]"
 

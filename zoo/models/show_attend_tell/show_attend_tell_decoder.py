@@ -3,9 +3,8 @@
 import keras
 from keras import ops
 
-from zoo._validation import assert_positive_int, assert_rate
+from zoo._validation import assert_choice, assert_positive_int, assert_rate
 from zoo.layers.attention import SCORES, Attention
-from zoo._validation import assert_choice
 
 _NEG = -1e9  # log-probability of a forbidden token (finite: no inf - inf = NaN)
 
