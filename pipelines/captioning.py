@@ -124,6 +124,13 @@ def evaluate(model, data, split="test", beam_widths=(1, 3)):
     return metrics
 
 
+def evaluation_data(model, config, data_dir=None):
+    """The `CaptionData` `evaluate` needs (features from the model's own
+    encoder, captions in its vocabulary), for `pipelines.evaluate`."""
+    return prepare_data(flickr8k.load_flickr8k(data_dir), model.encoder, model.vocabulary,
+                        model.max_length)
+
+
 def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
           data_dir=None, extra_callbacks=()):
     """Trains entry `name` (frozen encoder, cached features).

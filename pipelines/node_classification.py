@@ -91,6 +91,11 @@ def evaluate(model, graph):
     return results
 
 
+def evaluation_data(model, config, data_dir=None):
+    """The graph `evaluate` needs, for `pipelines.evaluate`."""
+    return load_planetoid(config["dataset"], data_dir=data_dir)
+
+
 class FullGraphValidation(keras.callbacks.Callback):
     """Validation metrics of a full-batch graph model: one compiled call per epoch.
 

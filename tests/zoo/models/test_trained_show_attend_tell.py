@@ -14,13 +14,9 @@ NAME = "show_attend_tell_flickr8k"
 def test_shipped_captioner_matches_its_card_and_beats_chance():
     if not os.environ.get("ZOO_DATA_DIR"):
         pytest.skip("set ZOO_DATA_DIR (e.g. ../shared/data) to run the real-data tests")
-    from pipelines import captioning as task
-    from pipelines.data import flickr8k
+    from pipelines import evaluate
 
-    model = zoo.load(NAME)
-    data = task.prepare_data(flickr8k.load_flickr8k(), model.encoder, model.vocabulary,
-                             model.max_length)
-    metrics = task.evaluate(model, data)
+    metrics = evaluate.main([NAME])  # the README's evaluation command
     card = zoo.info(NAME)["metrics"]
     for key, value in metrics.items():
         assert value == pytest.approx(card[key], abs=0.3), key
