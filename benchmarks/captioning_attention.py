@@ -5,16 +5,20 @@
         --output benchmarks/results/captioning_attention_flickr8k.json
 
 Both models run `pipelines.train show_attend_tell_flickr8k`'s training (same
-seed, epochs cap, early stopping on validation loss); the ablation only sets
+seeds, epochs cap, early stopping on validation loss); the ablation only sets
 `use_attention=False` (z_t = the mean annotation, no gate, no regulariser).
 Reports corpus BLEU-1..4 (sacrebleu, 5 references) on the test split for
-greedy and beam-3 decoding, training time and epochs, and writes the paper's
-figure (each word's attention over the image) for a few test images as PNG.
+greedy and beam-3 decoding, as mean ± std over `--seeds` (100 test images
+make one run's BLEU noisy), training time and epochs, and writes the paper's
+figure (each word's attention over the image) for a few test images as PNG
+(seed 0's model).
 """
 
 import argparse
 import os
 import time
+
+import numpy as np
 
 from benchmarks import report as report_io
 from pipelines import captioning as task
@@ -31,6 +35,14 @@ def run(config, seed):
     metrics = task.evaluate(model, data)
     return model, data, dict(metrics, epochs=history.epochs_run, best_epoch=history.best_epoch,
                              train_seconds=round(seconds, 1))
+
+
+def summarise(runs):
+    """Mean and std over seeds of every metric, plus the per-seed runs."""
+    keys = [k for k in runs[0] if k.startswith("test_") or k in ("epochs", "train_seconds")]
+    summary = {k: round(float(np.mean([r[k] for r in runs])), 2) for k in keys}
+    summary.update({f"{k}_std": round(float(np.std([r[k] for r in runs])), 2) for k in keys})
+    return dict(summary, per_seed=runs)
 
 
 def figures(model, data, folder, count):
@@ -57,15 +69,18 @@ def markdown(report):
         "Test split (100 images × 5 references), corpus BLEU (sacrebleu, lower-cased, "
         "no punctuation), same training budget.",
         "",
-        "| model | decoding | BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 | epochs (best) | train s |",
+        "| model | decoding | BLEU-1 | BLEU-2 | BLEU-3 | BLEU-4 | epochs | train s |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for label, key in (("soft attention", "attention"), ("no attention", "no_attention")):
         m = report[key]
         for tag in ("greedy", "beam3"):
-            scores = " | ".join(f"{m[f'test_bleu{n}_{tag}']:.1f}" for n in range(1, 5))
-            lines.append(f"| {label} | {tag} | {scores} | {m['epochs']} ({m['best_epoch']}) "
-                         f"| {m['train_seconds']:.0f} |")
+            scores = " | ".join(f"{m[f'test_bleu{n}_{tag}']:.1f} ± {m[f'test_bleu{n}_{tag}_std']:.1f}"
+                                for n in range(1, 5))
+            lines.append(f"| {label} | {tag} | {scores} | {m['epochs']:.1f} | {m['train_seconds']:.0f} |")
+    lines += ["", f"Mean ± std over seeds {report['seeds']}. BLEU-4 (beam 3), attention minus "
+              f"none: {report['bleu4_beam3_difference']:+.2f} (per seed: "
+              + ", ".join(f"{d:+.2f}" for d in report["bleu4_beam3_difference_per_seed"]) + ")."]
     lines += ["", "Xu et al. (2015) report BLEU-4 19.5 on Flickr8k with 6,000 training images "
               "and a VGG encoder (14 × 14 grid); here 650 training images and MobileNet "
               "(alpha 0.25, 7 × 7 grid, 0.2M parameters), so expect far lower scores.", ""]
@@ -77,26 +92,34 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", required=True, help="FILE.json (FILE.md and PNGs beside it)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--figures", type=int, default=3, help="test images to draw")
     args = parser.parse_args(argv)
 
     config = get_config(NAME)
-    model, data, attention = run(config, args.seed)
+    ablation = dict(config, model=dict(config["model"], use_attention=False))
     folder = os.path.dirname(os.path.abspath(args.output))
     os.makedirs(folder, exist_ok=True)
-    paths = figures(model, data, folder, args.figures)
-    ablation = dict(config, model=dict(config["model"], use_attention=False))
-    _, _, no_attention = run(ablation, args.seed)
+    attention, no_attention, paths = [], [], []
+    for seed in range(args.seeds):
+        model, data, metrics = run(config, seed)
+        attention.append(metrics)
+        if seed == 0:
+            paths = figures(model, data, folder, args.figures)
+        no_attention.append(run(ablation, seed)[2])
+        print(f"seed {seed}: BLEU-4 beam 3 attention {attention[-1]['test_bleu4_beam3']}, "
+              f"none {no_attention[-1]['test_bleu4_beam3']}", flush=True)
+    differences = [round(a["test_bleu4_beam3"] - b["test_bleu4_beam3"], 2)
+                   for a, b in zip(attention, no_attention)]
     report = dict(
         benchmark="captioning_attention",
         **report_io.metadata("benchmarks.captioning_attention", argv),
-        seed=args.seed,
+        seeds=list(range(args.seeds)),
         config=config,
-        attention=attention,
-        no_attention=no_attention,
-        bleu4_beam3_difference=round(attention["test_bleu4_beam3"]
-                                     - no_attention["test_bleu4_beam3"], 2),
+        attention=summarise(attention),
+        no_attention=summarise(no_attention),
+        bleu4_beam3_difference=round(float(np.mean(differences)), 2),
+        bleu4_beam3_difference_per_seed=differences,
         figures=[os.path.relpath(p, folder) for p in paths],
     )
     report_io.write(args.output, report, markdown(report))

@@ -11,7 +11,6 @@ Trained weights live in `savedmodels/<name>/` (or `$ZOO_WEIGHTS_DIR/<name>/`):
 """
 
 import difflib
-import hashlib
 import inspect
 import json
 import os
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from zoo._files import sha256_of
 from zoo.models import FAMILIES
 
 WEIGHTS_FILE = "model.weights.h5"
@@ -98,14 +98,6 @@ def info(name):
         "kwargs": dict(entry.kwargs),
         "assets": dict(entry.assets),
     }
-
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load(name, weights="trained", **overrides):

@@ -20,12 +20,7 @@ from tests.pipelines.data.test_flickr8k import NUM_TEST, NUM_VALIDATION, write_t
 NAME = "show_attend_tell_flickr8k"
 
 
-@pytest.fixture(autouse=True)
-def isolated_env(tmp_path, monkeypatch):
-    monkeypatch.delenv("ZOO_DATA_DIR", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
+pytestmark = [pytest.mark.tf_only, pytest.mark.usefixtures("offline_env")]
 
 
 @pytest.fixture

@@ -30,18 +30,10 @@ pytestmark = [
     pytest.mark.tf_only,
     # Keras' note that a tf.data input is not shuffled: one full-batch graph.
     pytest.mark.filterwarnings("ignore:`shuffle=True` was passed"),
+    pytest.mark.usefixtures("offline_env"),
 ]
 
 SIZES = dict(num_features=4, num_classes=3)
-
-
-@pytest.fixture(autouse=True)
-def isolated_env(tmp_path, monkeypatch):
-    # Never the shared data, the user's cache or the repository's savedmodels/.
-    monkeypatch.delenv("ZOO_DATA_DIR", raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "no_weights"))
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
 """ImageEncoder: a keras.applications CNN as the captioner's annotation grid."""
 
-import hashlib
 import os
 from pathlib import Path
 
 import keras
 
+from zoo._files import sha256_of
 from zoo._validation import assert_choice, assert_positive_int
 from zoo.models.show_attend_tell.image_preprocessing import ImagePreprocessing
 
@@ -26,14 +26,6 @@ KNOWN_WEIGHTS = {
         "dbdb03ee2a22fd895301636cd328b234bb3a9952358f436d82f46b81e0d5b0bf",
 }
 PRETRAINED_ENV_VAR = "ZOO_PRETRAINED_DIR"
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def resolve_encoder_weights(encoder, weights):
@@ -68,7 +60,7 @@ def resolve_encoder_weights(encoder, weights):
                 f"Received: encoder_weights={weights!r} (no such file)."
             )
     expected = KNOWN_WEIGHTS.get(path.name)
-    if expected and _sha256(path) != expected:
+    if expected and sha256_of(path) != expected:
         raise ValueError(
             f"The encoder weights file {path} does not match its known sha256 "
             f"{expected}: it is corrupt or truncated. Delete it and download it again."

@@ -27,8 +27,10 @@ class ShowAttendTellDecoder(keras.layers.Layer):
 
         λ · mean_i (1 − Σ_t α_ti)²      (mean over regions and the batch)
 
-    The paper sums over regions next to a per-caption summed log-likelihood;
-    with Keras' per-token mean loss the mean over regions keeps the ratio.
+    The paper sums over regions next to a per-caption summed log-likelihood
+    and gives no λ; the mean over regions next to a per-token mean loss,
+    with λ = 1, is what the widely used PyTorch re-implementation
+    (sgrvinod/a-PyTorch-Tutorial-to-Image-Captioning, `alpha_c`) does.
 
     `use_attention=False` is the ablation without attention: z_t is the mean
     annotation at every step (α uniform, no gate, no regulariser).
