@@ -186,12 +186,22 @@ def test_return_attention_override_keeps_trained_weights(weights_root):
 
 # Keras warns about each layer it cannot fill before it raises.
 @pytest.mark.filterwarnings("ignore::UserWarning")
-@pytest.mark.parametrize("change", [dict(hidden_units=4), dict(num_classes=4), dict()])
+@pytest.mark.parametrize("change", [dict(hidden_units=4), dict(num_classes=4),
+                                    dict(num_features=1433, num_classes=7)])
 def test_architecture_change_with_trained_weights_suggests_weights_none(weights_root, change):
     _ship(zoo.load("gat_cora", weights=None, **SMALL), weights_root)
-    # dict(): the preset itself (1433 features, 7 classes) vs the small weights.
-    overrides = {**SMALL, **change} if change else {}
+    # The last change: the preset's sizes (1433 features, 7 classes) vs the small weights.
+    overrides = {**SMALL, **change}
     with pytest.raises(ValueError, match="weights=None"):
         zoo.load("gat_cora", **overrides)
     # The same overrides with fresh weights are fine.
     zoo.load("gat_cora", weights=None, **overrides)
+
+
+def test_the_card_records_the_architecture_of_the_weights(weights_root):
+    model = zoo.load("gat_cora", weights=None, **SMALL)
+    _ship(model, weights_root)  # card: builder_kwargs=SMALL, not the preset's sizes
+    loaded = zoo.load("gat_cora")
+    np.testing.assert_array_equal(_predict(loaded, _inputs()), _predict(model, _inputs()))
+    assert zoo.load("gat_cora", weights=None).get_layer("gat_backbone").num_features == \
+        SMALL["num_features"]
