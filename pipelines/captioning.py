@@ -87,15 +87,13 @@ def generate_fn(model, beam_width):
 
 
 def caption_split(model, data, split, beam_width=1, batch_size=50):
-    """Captions and attention `[N, T, L]` of every image of `split`."""
+    """The caption of every image of `split`."""
     generate = generate_fn(model, beam_width)
-    captions, attention = [], []
+    captions = []
     features = data.features[split]
     for start in range(0, len(features), batch_size):
-        result = generate(tf.constant(features[start:start + batch_size]))
-        captions += model.detokenize(result["tokens"])
-        attention.append(result["attention"].numpy())
-    return captions, np.concatenate(attention)
+        captions += model.detokenize(generate(tf.constant(features[start:start + batch_size]))["tokens"])
+    return captions
 
 
 def corpus_bleu(hypotheses, references):
@@ -117,7 +115,7 @@ def evaluate(model, data, split="test", beam_widths=(1, 3)):
     """BLEU-1..4 on `split` for greedy decoding and each beam width."""
     metrics = {}
     for k in beam_widths:
-        captions, _ = caption_split(model, data, split, beam_width=k)
+        captions = caption_split(model, data, split, beam_width=k)
         scores = corpus_bleu(captions, data.dataset.references(split))
         tag = "greedy" if k == 1 else f"beam{k}"
         metrics.update({f"{split}_{name}_{tag}": value for name, value in scores.items()})
@@ -129,6 +127,58 @@ def evaluation_data(model, config, data_dir=None):
     encoder, captions in its vocabulary), for `pipelines.evaluate`."""
     return prepare_data(flickr8k.load_flickr8k(data_dir), model.encoder, model.vocabulary,
                         model.max_length)
+
+
+def decode_images(image_bytes, image_size):
+    """Decodes a batch of encoded images; an undecodable item does not fail
+    the batch but is reported.
+
+    Returns:
+        images float32 `[B, S, S, 3]` (zeros where decoding failed) and a
+        bool `[B]` saying which items decoded.
+    """
+    # tf.data's ignore_errors is the graph-level way to survive a failing
+    # decode op; the survivors are scattered back to their batch positions.
+    count = tf.shape(image_bytes)[0]
+    decoded = (tf.data.Dataset.from_tensor_slices((tf.range(count), image_bytes))
+               .map(lambda i, data: (i, flickr8k.decode_image(data, image_size)))
+               .ignore_errors()
+               .batch(tf.cast(tf.maximum(count, 1), tf.int64)))
+    empty = (tf.zeros([count, image_size, image_size, 3]), tf.zeros([count], tf.bool))
+
+    def scatter(state, batch):
+        index, images = batch
+        positions = index[:, None]  # [k] -> [k, 1] scatter indices
+        return (tf.tensor_scatter_nd_update(state[0], positions, images),
+                tf.tensor_scatter_nd_update(state[1], positions, tf.ones_like(index, tf.bool)))
+
+    return decoded.reduce(empty, scatter)
+
+
+def serving(name, weights="trained", beam_width=3):
+    """(model, serving function, input signature) for `pipelines.export`:
+    image bytes in; caption, attention `[B, T, h, w]` and per-item error out."""
+    model = zoo.load(name, weights=weights)
+    vocabulary = tf.constant(model.vocabulary)
+    size = model.encoder.image_size
+    h, w = model.encoder.grid_shape
+
+    def serve(image_bytes):
+        images, ok = decode_images(image_bytes, size)
+        result = model.generate(images, beam_width=beam_width)
+        tokens = result["tokens"]  # [B, T]
+        keep = (tokens != 0) & (tokens != model.end_id)  # generate pads after [END]
+        words = tf.ragged.boolean_mask(tf.gather(vocabulary, tokens), keep)
+        caption = tf.strings.reduce_join(words, axis=1, separator=" ")
+        attention = tf.reshape(result["attention"], [-1, model.max_length, h, w])  # [B, T, L] -> [B, T, h, w]
+        return {
+            "caption": tf.where(ok, caption, ""),
+            "attention": attention * tf.cast(ok, attention.dtype)[:, None, None, None],
+            "error": tf.where(ok, "", "could not decode the image bytes (JPEG, PNG, GIF or BMP "
+                                      "expected; the data is corrupt or another format)"),
+        }
+
+    return model, serve, [tf.TensorSpec([None], tf.string, name="image_bytes")]
 
 
 def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,

@@ -6,17 +6,16 @@ decoding for captioning.
 """
 
 import argparse
-import importlib
 import json
 
 import zoo
 from pipelines.configs import get_config
-from pipelines.train import TASKS
+from pipelines.train import task_module
 
 
 def evaluate(name, weights="trained", data_dir=None):
     config = get_config(name)
-    task = importlib.import_module(TASKS[config["task"]])
+    task = task_module(config)
     model = zoo.load(name, weights=weights)
     return task.evaluate(model, task.evaluation_data(model, config, data_dir))
 

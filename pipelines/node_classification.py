@@ -96,6 +96,23 @@ def evaluation_data(model, config, data_dir=None):
     return load_planetoid(config["dataset"], data_dir=data_dir)
 
 
+def serving(name, weights="trained"):
+    """(model, serving function, input signature) for `pipelines.export`:
+    features and edges in; logits, probabilities and attention per layer out."""
+    model = zoo.load(name, weights=weights, return_attention=True)
+
+    def serve(node_features, edges):
+        out = model({"node_features": node_features, "edges": edges}, training=False)
+        result = {"logits": out["logits"], "probabilities": out["probabilities"]}
+        result.update({f"attention_{i}": a for i, a in enumerate(out["attention"])})
+        return result
+
+    num_features = model.get_layer("gat_backbone").num_features
+    signature = [tf.TensorSpec([None, num_features], tf.float32, name="node_features"),
+                 tf.TensorSpec([None, 2], tf.int32, name="edges")]
+    return model, serve, signature
+
+
 class FullGraphValidation(keras.callbacks.Callback):
     """Validation metrics of a full-batch graph model: one compiled call per epoch.
 

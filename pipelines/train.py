@@ -16,9 +16,14 @@ import zoo
 from pipelines import cards
 from pipelines.configs import get_config
 
-# config["task"] -> the module with train(), evaluate(model, data) and save().
+# config["task"] -> the module with train(), evaluate(), evaluation_data(), save() and serving().
 TASKS = {"node_classification": "pipelines.node_classification",
          "captioning": "pipelines.captioning"}
+
+
+def task_module(config):
+    """The pipelines module of `config["task"]` (train, evaluate, save, serving)."""
+    return importlib.import_module(TASKS[config["task"]])
 
 
 def parse_args(argv=None):
@@ -43,7 +48,7 @@ def main(argv=None):
     config = get_config(args.name)
     if config["task"] not in TASKS:
         raise SystemExit(f"Training for task {config['task']!r} is not implemented yet.")
-    task = importlib.import_module(TASKS[config["task"]])
+    task = task_module(config)
     default_dataset = config["dataset"]
     if args.dataset:
         config["dataset"] = args.dataset.lower()
