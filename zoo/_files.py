@@ -1,6 +1,7 @@
 """File helpers the zoo needs without importing pipelines."""
 
 import hashlib
+from pathlib import Path
 
 
 def sha256_of(path):
@@ -10,3 +11,23 @@ def sha256_of(path):
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_token_list(name, value):
+    """A list of strings given as a list, or as a file with one per line.
+
+    Used for builder arguments that are data shipped beside the weights (a
+    vocabulary, class names); errors name the argument `name`.
+    """
+    if isinstance(value, (str, Path)):
+        path = Path(value)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"`{name}` must be a list of strings or a file with one per line. "
+                f"Received: {name}={str(value)!r} (no such file)."
+            )
+        # Not splitlines(): a vocabulary's padding token is the empty first line.
+        return path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    if value is None or isinstance(value, (dict, bytes)):
+        raise ValueError(f"`{name}` must be a list of strings or a file path. Received: {name}={value!r}")
+    return [str(item) for item in value]

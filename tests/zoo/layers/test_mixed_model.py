@@ -4,8 +4,7 @@ import keras
 import numpy as np
 
 from tests import layer_checks
-from zoo.layers import (Attention, GraphAttention, MultiHeadAttention, SelfAttention,
-                        TransformerEncoderBlock)
+from zoo.layers import Attention, GraphAttention, MultiHeadAttention, SelfAttention, TransformerEncoderBlock
 
 # predict() wants one first dimension for every input: 2 sentences, and a
 # graph of 2 nodes with 2 edges.

@@ -16,8 +16,9 @@ from zoo.models.gat import GATBackbone, GATNodeClassifier, RowNormalization
 # Small sizes for any builder that accepts them; the rest of the preset stays.
 SHRINK = dict(num_features=5, num_classes=3, hidden_units=4, num_heads=2, vocab_size=50,
               embedding_dim=8, units=8, num_layers=1, ff_dim=8, key_dim=4, max_length=6,
-              attention_units=4, image_size=32,
-              vocabulary=["", "[UNK]", "[START]", "[END]", "a", "dog", "runs"])
+              attention_units=4, image_size=32, hidden_dim=8,
+              vocabulary=["", "[UNK]", "[START]", "[END]", "a", "dog", "runs"],
+              class_names=["negative", "positive"])
 
 N, F, C = 7, 5, 3
 # Undirected edges in both directions; nodes 5 and 6 are isolated.
@@ -40,6 +41,7 @@ INPUT_MAKERS = {
         "images": np.random.default_rng(0).uniform(
             0, 255, (2, model.encoder.image_size, model.encoder.image_size, 3)).astype("float32"),
         "tokens": np.array([[2, 4, 5, 6, 3], [2, 5, 3, 0, 0]], "int32")},
+    "text classification": lambda model: np.array([[4, 5, 6, 0, 0, 0], [6, 0, 0, 0, 0, 0]], "int32"),
 }
 
 

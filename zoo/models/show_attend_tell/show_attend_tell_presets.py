@@ -1,7 +1,6 @@
 """Builder and presets of the Show, Attend and Tell family."""
 
-from pathlib import Path
-
+from zoo._files import read_token_list
 from zoo.models.show_attend_tell.image_encoder import ImageEncoder
 from zoo.models.show_attend_tell.show_attend_tell_captioner import ShowAttendTellCaptioner
 from zoo.models.show_attend_tell.show_attend_tell_decoder import ShowAttendTellDecoder
@@ -9,19 +8,7 @@ from zoo.models.show_attend_tell.show_attend_tell_decoder import ShowAttendTellD
 
 def read_vocabulary(vocabulary):
     """A vocabulary given as a list of tokens, or as a file with one per line."""
-    if isinstance(vocabulary, (str, Path)):
-        path = Path(vocabulary)
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"`vocabulary` must be a list of tokens or a file with one token per line. "
-                f"Received: vocabulary={str(vocabulary)!r} (no such file)."
-            )
-        # Not splitlines(): the padding token is the empty first line.
-        return path.read_text(encoding="utf-8").rstrip("\n").split("\n")
-    if vocabulary is None or isinstance(vocabulary, dict):
-        raise ValueError("`vocabulary` must be a list of tokens or a file path. "
-                         f"Received: vocabulary={vocabulary!r}")
-    return list(vocabulary)
+    return read_token_list("vocabulary", vocabulary)
 
 
 def build_show_attend_tell_captioner(

@@ -1,0 +1,159 @@
+"""TransformerEncoderClassifier: a pooled transformer encoder with a softmax head."""
+
+import warnings
+
+import keras
+import numpy as np
+from keras import ops
+
+from zoo._validation import assert_rate
+from zoo.models.transformer_encoder.masked_mean_pooling import MaskedMeanPooling
+
+PAD, UNK = "", "[UNK]"
+# keras TextVectorization standardisation of the tokenizer (and of the
+# vocabulary built for it in pipelines.text_classification).
+STANDARDIZE = "lower_and_strip_punctuation"
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class TransformerEncoderClassifier(keras.Model):
+    """Text classification with a self-attention encoder.
+
+        h = TransformerEncoderBackbone(w),   z = Σ_t m_t h_t / Σ_t m_t,
+        logits = W Drop(z) + b,   p(y | w) = softmax(logits)
+
+    with m the padding mask (masked mean pooling). The model holds its
+    vocabulary and class names, so `classify` goes from raw strings to
+    labels; the tokenizer is keras' `TextVectorization` (lower case,
+    punctuation stripped, split on whitespace), the same in training,
+    `classify` and the exported SavedModel.
+
+    Input: ``token_ids`` int `[B, T]` (0 = padding; see `tokenize`).
+    Output: the logits `[B, C]`, or with ``return_attention`` a dict
+    ``{"logits", "probabilities", "attention"}`` (attention: one
+    `[B, H, T, T]` per block).
+
+    Args:
+        backbone: a `TransformerEncoderBackbone`.
+        vocabulary: token strings by id: ``""`` (padding), ``"[UNK]"``,
+            then the words; its length is the backbone's vocabulary size.
+        class_names: the C label strings by class id.
+        dropout: before the output layer.
+        return_attention: output the dict above instead of the logits.
+
+    Example:
+
+    >>> model = zoo.load("transformer_encoder_sst2")
+    >>> model.classify(["a gorgeous , witty film"])["labels"]
+    ['positive']
+    """
+
+    def __init__(self, backbone, vocabulary, class_names, dropout=0.1, return_attention=False,
+                 **kwargs):
+        vocabulary = [str(token) for token in vocabulary]
+        class_names = [str(name) for name in class_names]
+        if vocabulary[:2] != [PAD, UNK]:
+            raise ValueError(f"`vocabulary` must start with {PAD!r} (padding) and {UNK!r}. "
+                             f"Received: vocabulary starting {vocabulary[:4]}")
+        if len(vocabulary) != backbone.vocabulary_size:
+            raise ValueError(f"`vocabulary` has {len(vocabulary)} tokens but the backbone embeds "
+                             f"vocabulary_size={backbone.vocabulary_size}.")
+        if len(class_names) < 2 or len(set(class_names)) != len(class_names):
+            raise ValueError("`class_names` must be at least 2 distinct labels. "
+                             f"Received: class_names={class_names}")
+        assert_rate("dropout", dropout)
+        token_ids = keras.Input((None,), dtype="int32", name="token_ids")
+        encoded = backbone(token_ids)
+        pooled = MaskedMeanPooling(name="pooling")(encoded["sequence_output"],
+                                                   mask=encoded["padding_mask"])
+        pooled = keras.layers.Dropout(dropout, name="output_dropout")(pooled)
+        logits = keras.layers.Dense(len(class_names), name="logits")(pooled)
+        if return_attention:
+            outputs = {
+                "logits": logits,
+                "probabilities": keras.layers.Softmax(name="probabilities")(logits),
+                "attention": list(encoded["attention"]),
+            }
+        else:
+            outputs = logits
+        super().__init__(inputs=token_ids, outputs=outputs, **kwargs)
+        self.backbone = backbone
+        self.vocabulary = vocabulary
+        self.class_names = class_names
+        self.dropout = dropout
+        self.return_attention = return_attention
+        # Set through __dict__, outside keras' attribute tracking, so the
+        # lookup table is not part of the weights file (the vocabulary ships
+        # as its own asset); built here, eagerly, because a table first made
+        # inside a tf.data or tf.function graph could not be used outside it.
+        self.__dict__["_tokenizer"] = keras.layers.TextVectorization(
+            standardize=STANDARDIZE, split="whitespace",
+            vocabulary=vocabulary[2:])  # it adds "" and "[UNK]" itself
+        self.tokenizer.build((None,))  # [B] strings; an export tracks only built layers
+
+    @property
+    def max_length(self):
+        return self.backbone.max_length
+
+    @property
+    def tokenizer(self):
+        """keras `TextVectorization` over the vocabulary: strings `[B]` →
+        ids `[B, longest]` (0-padded; unknown words → 1)."""
+        return self.__dict__["_tokenizer"]
+
+    def tokenize(self, texts):
+        """Strings `[B]` → int `[B, max_length]` token ids: truncated to
+        max_length, 0-padded (works eagerly, in tf.data and in a graph)."""
+        ids = self.tokenizer(texts)[:, :self.max_length]  # [B, min(longest, max_length)]
+        ids = ops.pad(ids, [[0, 0], [0, self.max_length - ops.shape(ids)[1]]])
+        return ops.cast(ops.reshape(ids, (-1, self.max_length)), "int32")  # static [B, max_length]
+
+    def classify(self, texts, return_attention=False):
+        """Labels of raw strings.
+
+        Returns:
+            A dict: ``labels`` (B class names), ``probabilities`` `[B, C]`;
+            with `return_attention` also ``tokens`` (B lists of the words
+            the model saw, ``[UNK]`` for unknown ones) and ``attention`` (B
+            arrays `[H, n, n]`: the last block's self-attention over those n
+            words).
+        """
+        if isinstance(texts, (str, bytes)):
+            raise ValueError(f"`texts` must be a list of strings, not one string. Received: texts={texts!r}")
+        texts = [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in texts]
+        lengths = np.count_nonzero(ops.convert_to_numpy(self.tokenizer(texts)), axis=1) \
+            if texts else np.zeros(0, "int64")
+        if np.any(lengths > self.max_length):
+            warnings.warn(f"{int(np.sum(lengths > self.max_length))} of the texts have more than "
+                          f"max_length={self.max_length} tokens; they are truncated.", stacklevel=2)
+        ids = self.tokenize(texts)  # [B, max_length]
+        outputs = self(ids, training=False)
+        logits = outputs["logits"] if self.return_attention else outputs
+        probabilities = ops.convert_to_numpy(ops.softmax(logits))
+        result = {"labels": [self.class_names[i] for i in probabilities.argmax(-1)],
+                  "probabilities": probabilities}
+        if return_attention:
+            encoded = outputs if self.return_attention else self.backbone(ids, training=False)
+            weights = ops.convert_to_numpy(encoded["attention"][-1])  # [B, H, T, T]
+            ids = ops.convert_to_numpy(ids)
+            counts = np.minimum(lengths, self.max_length)
+            result["tokens"] = [[self.vocabulary[i] for i in row[:n]] for row, n in zip(ids, counts)]
+            result["attention"] = [w[:, :n, :n] for w, n in zip(weights, counts)]
+        return result
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "vocabulary": self.vocabulary,
+            "class_names": self.class_names,
+            "dropout": self.dropout,
+            "return_attention": self.return_attention,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
+        return cls(**config)
