@@ -198,3 +198,42 @@ class CaptionAttentionImages(keras.callbacks.Callback):
                 tf.summary.image(f"attention/image_{i}", overlay[None])
                 tf.summary.text(f"caption/image_{i}", caption)
         self.writer.flush()
+
+
+class SelfAttentionHeatmaps(keras.callbacks.Callback):
+    """Logs the self-attention of fixed sentences as heatmap images.
+
+    Every `every` epochs the classifier reads the same texts and
+    TensorBoard gets, per text, the last block's attention (mean over
+    heads, words × words, `zoo.viz.attention_heatmap_image`), titled with
+    the predicted label and its probability.
+
+    Args:
+        classifier: the `TransformerEncoderClassifier` being trained.
+        texts: the raw sentences shown.
+        logdir: TensorBoard folder (an `attention` run is written below it).
+        every: epochs between two logs.
+    """
+
+    def __init__(self, classifier, texts, logdir, every=1):
+        super().__init__()
+        self.classifier = classifier
+        self.texts = list(texts)
+        self.writer = tf.summary.create_file_writer(os.path.join(logdir, "attention"))
+        self.every = every
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        from zoo import viz  # matplotlib only when images are logged
+
+        result = self.classifier.classify(self.texts, return_attention=True)
+        with self.writer.as_default(step=epoch + 1):
+            for i, (words, weights) in enumerate(zip(result["tokens"], result["attention"])):
+                label = result["labels"][i]
+                probability = result["probabilities"][i].max()
+                image = viz.attention_heatmap_image(
+                    weights.mean(axis=0), words, words,  # [H, n, n] -> [n, n]
+                    title=f"{label} ({probability:.2f}), mean of {len(weights)} heads")
+                tf.summary.image(f"self_attention/text_{i}", image[None])
+        self.writer.flush()

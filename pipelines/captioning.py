@@ -156,7 +156,7 @@ def decode_images(image_bytes, image_size):
 
 
 def serving(name, weights="trained", beam_width=3):
-    """(model, serving function, input signature) for `pipelines.export`:
+    """(what to track, serving function, input signature) for `pipelines.export`:
     image bytes in; caption, attention `[B, T, h, w]` and per-item error out."""
     model = zoo.load(name, weights=weights)
     vocabulary = tf.constant(model.vocabulary)
@@ -178,7 +178,7 @@ def serving(name, weights="trained", beam_width=3):
                                       "expected; the data is corrupt or another format)"),
         }
 
-    return model, serve, [tf.TensorSpec([None], tf.string, name="image_bytes")]
+    return [model], serve, [tf.TensorSpec([None], tf.string, name="image_bytes")]
 
 
 def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,

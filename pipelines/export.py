@@ -5,7 +5,8 @@ whose `serving_default` takes raw inputs and returns named outputs with the
 attention weights; preprocessing and decoding run inside the graph, so it
 loads with `tf.saved_model.load` in a process that cannot import `zoo` or
 `pipelines` (tests/pipelines/test_export.py checks this). Each task
-module's `serving(name, weights)` gives the model and its serving function.
+module's `serving(name, weights)` gives what to track (the model and any
+lookup tables) and the serving function.
 
 Signatures per task:
 
@@ -16,6 +17,10 @@ Signatures per task:
   `caption` string `[B]`, `attention` float `[B, T, h, w]`, `error` string
   `[B]` (empty, or why that item could not be decoded: one bad image does
   not fail the request).
+- text classification: `text` string `[B]` → `label` int32 `[B]`,
+  `class_name` string `[B]`, `probabilities` `[B, C]`, `tokens` string
+  `[B, T]` (what the model read, "" where padded) and `attention`
+  `[B, H, T, T]` (the last block's; T = the model's max_length).
 """
 
 import argparse
@@ -31,9 +36,10 @@ def export(name, output_dir="savedmodels", version=1, weights="trained"):
     """Writes entry `name` as a TF Serving SavedModel; returns its folder."""
     # Each task module knows its serving function, as it knows its training.
     task = task_module(get_config(name))
-    model, serve, signature = task.serving(name, weights)
+    resources, serve, signature = task.serving(name, weights)
     archive = keras.export.ExportArchive()
-    archive.track(model)
+    for resource in resources:  # the model, and e.g. its tokenizer's lookup table
+        archive.track(resource)
     archive.add_endpoint("serving_default", serve, input_signature=signature)
     path = os.path.join(output_dir, name, str(version))
     archive.write_out(path, verbose=False)

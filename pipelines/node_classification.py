@@ -97,7 +97,7 @@ def evaluation_data(model, config, data_dir=None):
 
 
 def serving(name, weights="trained"):
-    """(model, serving function, input signature) for `pipelines.export`:
+    """(what to track, serving function, input signature) for `pipelines.export`:
     features and edges in; logits, probabilities and attention per layer out."""
     model = zoo.load(name, weights=weights, return_attention=True)
 
@@ -110,7 +110,7 @@ def serving(name, weights="trained"):
     num_features = model.get_layer("gat_backbone").num_features
     signature = [tf.TensorSpec([None, num_features], tf.float32, name="node_features"),
                  tf.TensorSpec([None, 2], tf.int32, name="edges")]
-    return model, serve, signature
+    return [model], serve, signature
 
 
 class FullGraphValidation(keras.callbacks.Callback):

@@ -18,7 +18,8 @@ from pipelines.configs import get_config
 
 # config["task"] -> the module with train(), evaluate(), evaluation_data(), save() and serving().
 TASKS = {"node_classification": "pipelines.node_classification",
-         "captioning": "pipelines.captioning"}
+         "captioning": "pipelines.captioning",
+         "text_classification": "pipelines.text_classification"}
 
 
 def task_module(config):
@@ -34,6 +35,15 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, help="random seed (default: the config's)")
     parser.add_argument("--dataset", help="train the same architecture on another dataset "
                         "(node classification: cora, citeseer, pubmed)")
+    files = parser.add_argument_group(
+        "your own data (text classification)",
+        "TSV files with a header row; labels integers or strings (the mapping is saved "
+        "with the model as labels.txt)")
+    files.add_argument("--train-file", help="train on this TSV file instead of the entry's dataset")
+    files.add_argument("--validation-file", help="picks the best epoch (needed with --train-file)")
+    files.add_argument("--test-file", help="reported in the metrics card (optional)")
+    files.add_argument("--label-column", default="label", help="name or 0-based index (default: label)")
+    files.add_argument("--text-column", default="sentence", help="name or 0-based index (default: sentence)")
     parser.add_argument("--logdir", help="TensorBoard folder (default: runs/NAME/logs)")
     parser.add_argument("--output-dir", help="weights + metrics card "
                         "(default: savedmodels/NAME, or runs/NAME-DATASET for another dataset)")
@@ -41,6 +51,23 @@ def parse_args(argv=None):
     parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2),
                         help="Keras progress: 0 silent, 1 bar, 2 one line per epoch")
     return parser.parse_args(argv)
+
+
+def _column(value):
+    return int(value) if value.isdigit() else value
+
+
+def _use_files(config, args):
+    """Points a text classification config at the user's TSV files."""
+    if config["task"] != "text_classification":
+        raise SystemExit(f"--train-file is for text classification entries; {args.name} is "
+                         f"{config['task']}.")
+    if not args.validation_file:
+        raise SystemExit("--train-file needs --validation-file (it picks the best epoch).")
+    config.update(dataset="tsv", label_column=_column(args.label_column),
+                  text_column=_column(args.text_column),
+                  files={"train": args.train_file, "validation": args.validation_file,
+                         "test": args.test_file})
 
 
 def main(argv=None):
@@ -52,6 +79,8 @@ def main(argv=None):
     default_dataset = config["dataset"]
     if args.dataset:
         config["dataset"] = args.dataset.lower()
+    if args.train_file:
+        _use_files(config, args)
     seed = config["seed"] if args.seed is None else args.seed
     run = args.name if config["dataset"] == default_dataset else f"{args.name}-{config['dataset']}"
     # The entry's own dataset re-creates the shipped weights where zoo.load

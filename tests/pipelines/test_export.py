@@ -104,6 +104,34 @@ def test_gat_export_serves_logits_and_attention(tmp_path, monkeypatch):
         np.testing.assert_allclose(out[f"attention_{i}"], a, rtol=1e-5, atol=1e-6)
 
 
+def test_text_classifier_export_serves_labels_and_attention_for_any_text(tmp_path, monkeypatch):
+    name = "transformer_encoder_sst2"
+    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
+    vocabulary = ["", "[UNK]", "good", "bad", "movie", "not"]
+    kwargs = dict(max_length=5, num_layers=1, num_heads=2, hidden_dim=8, ff_dim=16)
+    model = zoo.load(name, weights=None, vocabulary=vocabulary, class_names=["neg", "pos"], **kwargs)
+    _ship(name, model, kwargs, tmp_path / "weights", vocabulary)
+    (tmp_path / "weights" / name / "labels.txt").write_text("neg\npos\n")
+
+    path = export.export(name, output_dir=str(tmp_path / "export"))
+    # Empty, too long (truncated), unknown words and characters, mixed in one batch.
+    texts = ["Good movie!", "", "not " * 50, "zzz ¿qué? \u00e9t\u00e9 \U0001f600", "bad"]
+    encoded = np.array([t.encode("utf-8") for t in texts], dtype=object).astype(bytes)
+    out = _serve_in_fresh_process(path, {"text": encoded}, tmp_path)
+    assert out["label"].dtype == np.int32 and out["label"].shape == (5,)
+    assert out["probabilities"].shape == (5, 2) and out["attention"].shape == (5, 2, 5, 5)
+    expected = model.classify(texts, return_attention=True)
+    np.testing.assert_allclose(out["probabilities"], expected["probabilities"], rtol=1e-5, atol=1e-6)
+    assert [b.decode() for b in out["class_name"]] == expected["labels"]
+    for i, (words, weights) in enumerate(zip(expected["tokens"], expected["attention"])):
+        n = len(words)
+        assert [t.decode() for t in out["tokens"][i, :n]] == words
+        assert all(t == b"" for t in out["tokens"][i, n:])  # padding
+        np.testing.assert_allclose(out["attention"][i, :, :n, :n], weights, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(out["attention"][i, :, :, n:], 0.0)  # no weight on padding
+    np.testing.assert_array_equal(out["attention"][1], 0.0)  # the empty text attends nowhere
+
+
 def test_export_cli_and_unknown_name(tmp_path):
     with pytest.raises(ValueError, match="gat_cora"):
         export.main(["gat_coda", "--output-dir", str(tmp_path)])

@@ -1,0 +1,226 @@
+"""The text classification task (transformer encoder on SST-2, or on the
+user's own TSV files): tf.data input, training, accuracy, export.
+
+Texts are tokenised inside tf.data by the model's own `TextVectorization`
+(`TransformerEncoderClassifier.tokenizer`), so training, `classify` and the
+exported SavedModel see the same ids. Training batches are bucketed by
+length (padded to 8, 16, 32 or max_length tokens: static shapes, and most
+SST-2 phrases are short); evaluation pads to max_length.
+"""
+
+import os
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import zoo
+from pipelines import callbacks as zoo_callbacks
+from pipelines.data import text_classification as text_data
+from zoo.models.transformer_encoder.transformer_encoder_classifier import STANDARDIZE
+
+VOCABULARY_FILE = "vocabulary.txt"
+CLASS_NAMES_FILE = "labels.txt"
+
+
+def load_data(config, data_dir=None):
+    """SST-2, or the TSV files named in the config (``files``, ``label_column``,
+    ``text_column``)."""
+    if config.get("files"):
+        return text_data.load_tsv_files(config["files"], config.get("label_column", "label"),
+                                        config.get("text_column", "sentence"))
+    if config["dataset"] != "sst2":
+        raise ValueError(f"Unknown text classification dataset {config['dataset']!r}: "
+                         "use sst2, or pass --train-file/--validation-file/--test-file.")
+    return text_data.load_sst2(data_dir)
+
+
+def build_vocabulary(texts, max_tokens=None):
+    """``["", "[UNK]", words by frequency...]`` of the training texts, with
+    the standardisation the classifier's tokenizer uses."""
+    vectorizer = keras.layers.TextVectorization(
+        max_tokens=max_tokens, standardize=STANDARDIZE, split="whitespace")
+    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(1024))
+    return vectorizer.get_vocabulary()
+
+
+def token_dataset(model, texts, labels):
+    """(ids, label) per example: ids int32 `[n]`, n <= max_length real tokens."""
+    def tokenize(text, label):
+        return model.tokenize(text[None])[0], label  # [max_length], trailing 0s
+
+    def strip(ids, label):
+        return ids[:tf.math.count_nonzero(ids, dtype=tf.int32)], label  # [n]
+
+    return (tf.data.Dataset.from_tensor_slices((texts, labels))
+            .map(tokenize, num_parallel_calls=tf.data.AUTOTUNE)
+            .map(strip))
+
+
+def bucket_boundaries(max_length):
+    """Padded lengths 8, 16, 32, ... below max_length, then max_length."""
+    lengths = [n for n in (8, 16, 32, 64, 128, 256) if n < max_length] + [max_length]
+    return [n + 1 for n in lengths]  # a bucket holds lengths < boundary
+
+
+def unknown_word_dropout(rate, seed=0):
+    """A tf.data map that replaces each real token by [UNK] (id 1) with
+    probability `rate`: the [UNK] embedding gets trained (every training
+    word is in the vocabulary, so [UNK] would otherwise never be seen before
+    the test sentences' unknown words) and no single word is relied on."""
+    generator = tf.random.Generator.from_seed(seed)
+
+    def drop(ids, label):
+        hit = (generator.uniform(tf.shape(ids)) < rate) & (ids > 0)
+        return tf.where(hit, tf.ones_like(ids), ids), label
+
+    return drop
+
+
+def train_dataset(model, texts, labels, batch_size, seed=0, unknown_rate=0.0):
+    """Shuffled, length-bucketed batches of static shapes (drop_remainder),
+    with `unknown_word_dropout` at `unknown_rate`."""
+    boundaries = bucket_boundaries(model.max_length)
+    return (token_dataset(model, texts, labels)
+            .cache()
+            .shuffle(len(texts), seed=seed, reshuffle_each_iteration=True)
+            .map(unknown_word_dropout(unknown_rate, seed))
+            .bucket_by_sequence_length(
+                lambda ids, label: tf.shape(ids)[0], boundaries,
+                [batch_size] * (len(boundaries) + 1), pad_to_bucket_boundary=True,
+                drop_remainder=True)
+            .prefetch(tf.data.AUTOTUNE))
+
+
+def eval_dataset(model, texts, labels, batch_size=256):
+    """Batches padded to max_length, in order."""
+    return (tf.data.Dataset.from_tensor_slices((texts, labels))
+            .batch(batch_size)
+            .map(lambda t, y: (model.tokenize(t), y), num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(tf.data.AUTOTUNE))
+
+
+def split_metrics(model, data, split):
+    """Accuracy (%) and mean cross-entropy of `model` on `split`."""
+    dataset = eval_dataset(model, data.texts[split], data.labels[split])
+    logits = model.predict(dataset, verbose=0)
+    if isinstance(logits, dict):
+        logits = logits["logits"]
+    labels = data.labels[split]
+    loss = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+    accuracy = float(np.mean(np.argmax(logits, -1) == labels))
+    return {f"{split}_accuracy": round(100 * accuracy, 2),
+            f"{split}_loss": round(float(np.mean(keras.ops.convert_to_numpy(loss))), 4)}
+
+
+def evaluate(model, data, splits=("validation", "test")):
+    """Accuracy and loss on each split (the test split only if it has texts)."""
+    metrics = {}
+    for split in splits:
+        if data.texts.get(split):
+            metrics.update(split_metrics(model, data, split))
+    return metrics
+
+
+def evaluation_data(model, config, data_dir=None):
+    """The data `evaluate` needs, for `pipelines.evaluate`; its class names
+    must be the model's."""
+    data = load_data(config, data_dir)
+    if data.class_names != model.class_names:
+        raise ValueError(f"The data's classes {data.class_names} are not the model's "
+                         f"{model.class_names}.")
+    return data
+
+
+def serving(name, weights="trained"):
+    """(what to track, serving function, input signature) for `pipelines.export`:
+    text in; label, class name, probabilities, tokens and the last block's
+    attention `[B, H, T, T]` out."""
+    model = zoo.load(name, weights=weights, return_attention=True)
+    class_names = tf.constant(model.class_names)
+    vocabulary = tf.constant(model.vocabulary)
+
+    def serve(text):
+        ids = model.tokenize(text)  # [B, max_length]
+        outputs = model(ids, training=False)
+        label = tf.argmax(outputs["probabilities"], axis=-1, output_type=tf.int32)
+        return {
+            "label": label,
+            "class_name": tf.gather(class_names, label),
+            "probabilities": outputs["probabilities"],
+            "tokens": tf.gather(vocabulary, ids),  # "" where padded
+            "attention": outputs["attention"][-1],
+        }
+
+    # The tokenizer's lookup table is not one of the model's tracked layers.
+    return [model, model.tokenizer], serve, [tf.TensorSpec([None], tf.string, name="text")]
+
+
+def learning_rate_schedule(config, steps_per_epoch):
+    """Linear warm-up to the peak rate, then cosine decay to 0 over max_epochs."""
+    total = steps_per_epoch * config["max_epochs"]
+    warmup = int(config["warmup_fraction"] * total)
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, total - warmup, warmup_target=config["learning_rate"], warmup_steps=warmup)
+
+
+def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
+          data_dir=None, extra_callbacks=()):
+    """Trains entry `name` from scratch.
+
+    Returns:
+        (model, data, builder_kwargs, history): the classifier with the
+        weights of the best validation accuracy, the data, the builder
+        kwargs to record (vocabulary and class names ship as files), and the
+        Keras History (plus `best_epoch` and `epochs_run`).
+    """
+    keras.utils.set_random_seed(seed)
+    data = load_data(config, data_dir)
+    vocabulary = build_vocabulary(data.texts["train"], config.get("max_tokens"))
+    model_kwargs = dict(config["model"], max_length=config["max_length"])
+    model = zoo.load(name, weights=None, vocabulary=vocabulary, class_names=data.class_names,
+                     **model_kwargs)
+    train_ds = train_dataset(model, data.texts["train"], data.labels["train"],
+                             config["batch_size"], seed=seed,
+                             unknown_rate=config["unknown_rate"])
+    # Bucketing hides the number of batches from tf.data; Keras needs it for
+    # its progress bar and to end each epoch cleanly.
+    steps_per_epoch = int(train_ds.reduce(0, lambda n, _: n + 1))
+    train_ds = train_ds.apply(tf.data.experimental.assert_cardinality(steps_per_epoch))
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate_schedule(config, steps_per_epoch),
+                                         weight_decay=config["weight_decay"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_accuracy", mode="max", patience=config["patience"], restore_best_weights=True)
+    callbacks = [early_stopping, *extra_callbacks]
+    if backup_dir:
+        callbacks.append(keras.callbacks.BackupAndRestore(backup_dir))
+    if logdir:
+        callbacks.append(keras.callbacks.TensorBoard(logdir))
+        callbacks.append(zoo_callbacks.SelfAttentionHeatmaps(
+            model, data.texts["validation"][:config["logged_texts"]], logdir))
+    history = model.fit(
+        train_ds,
+        validation_data=eval_dataset(model, data.texts["validation"], data.labels["validation"]),
+        epochs=epochs or config["max_epochs"],
+        shuffle=False,  # The dataset shuffles itself, with the seed.
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    history.best_epoch = early_stopping.best_epoch + 1 if early_stopping.best_weights else None
+    history.epochs_run = history.epoch[-1] + 1 if history.epoch else 0
+    return model, data, model_kwargs, history
+
+
+def save(model, output_dir):
+    """Saves the weights and the vocabulary and class-name assets where
+    `zoo.load` reads them."""
+    os.makedirs(output_dir, exist_ok=True)
+    model.save_weights(os.path.join(output_dir, zoo.registry.WEIGHTS_FILE))
+    for file_name, lines in ((VOCABULARY_FILE, model.vocabulary),
+                             (CLASS_NAMES_FILE, model.class_names)):
+        with open(os.path.join(output_dir, file_name), "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")

@@ -1,0 +1,121 @@
+"""The text classification pipeline on toy TSV files: train, log, evaluate,
+save, load, and the CLI for the user's own files."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from pipelines import evaluate as evaluate_cli
+from pipelines import text_classification as task
+from pipelines import train as train_cli
+from pipelines.configs import get_config
+from pipelines.data import text_classification as text_data
+from tests.pipelines.test_captioning import _summary_tags
+
+NAME = "transformer_encoder_sst2"
+
+pytestmark = [pytest.mark.tf_only, pytest.mark.usefixtures("offline_env")]
+
+
+def _toy_texts(count, seed):
+    """Sentiment a bag of words can learn: one cue word among fillers."""
+    rng = np.random.default_rng(seed)
+    fillers = ["the", "film", "story", "acting", "was", "and", "plot", "cast"]
+    rows = []
+    for i in range(count):
+        positive = i % 2 == 0
+        words = list(rng.choice(fillers, rng.integers(1, 12)))
+        words.insert(int(rng.integers(0, len(words) + 1)),
+                     rng.choice(["good", "great"] if positive else ["bad", "awful"]))
+        rows.append(("pos" if positive else "neg", " ".join(words)))
+    return rows
+
+
+@pytest.fixture
+def toy_files(tmp_path):
+    files = {}
+    for split, count, seed in (("train", 128, 0), ("validation", 32, 1), ("test", 32, 2)):
+        path = tmp_path / f"{split}.tsv"
+        path.write_text("label\tsentence\n" + "".join(f"{y}\t{x}\n" for y, x in _toy_texts(count, seed)))
+        files[split] = str(path)
+    return files
+
+
+@pytest.fixture
+def config(toy_files):
+    return dict(get_config(NAME), files=toy_files, dataset="tsv", max_length=16, batch_size=8,
+                learning_rate=1e-2, max_epochs=8, patience=8, logged_texts=2,
+                model=dict(num_layers=1, num_heads=2, hidden_dim=8, ff_dim=16, dropout=0.0,
+                           merge="concat", norm_first=False))
+
+
+def test_bucketed_batches_have_static_padded_lengths(config):
+    data = task.load_data(config)
+    model = zoo.load(NAME, weights=None, vocabulary=task.build_vocabulary(data.texts["train"]),
+                     class_names=data.class_names, **dict(config["model"], max_length=16))
+    assert task.bucket_boundaries(16) == [9, 17] and task.bucket_boundaries(64) == [9, 17, 33, 65]
+    ds = task.train_dataset(model, data.texts["train"], data.labels["train"], batch_size=8)
+    shapes = {tuple(ids.shape) for ids, _ in ds}
+    assert shapes <= {(8, 8), (8, 16)} and len(shapes) == 2
+    ids, labels = next(iter(task.eval_dataset(model, data.texts["test"], data.labels["test"])))
+    assert ids.shape == (32, 16) and ids.dtype == tf.int32
+
+
+def test_train_learns_logs_saves_and_loads(config, tmp_path):
+    logdir = tmp_path / "logs"
+    model, data, builder_kwargs, history = task.train(NAME, config, seed=0, logdir=str(logdir),
+                                                      verbose=0)
+    assert data.class_names == ["neg", "pos"] and model.class_names == ["neg", "pos"]
+    assert model.vocabulary[:2] == ["", "[UNK]"] and "great" in model.vocabulary
+    metrics = task.evaluate(model, data)
+    assert set(metrics) == {"validation_accuracy", "validation_loss", "test_accuracy", "test_loss"}
+    assert metrics["test_accuracy"] >= 90.0, metrics  # the cue word decides
+    assert 1 <= history.best_epoch <= history.epochs_run
+    assert {"self_attention/text_0", "self_attention/text_1"} <= _summary_tags(logdir / "attention")
+
+    output = tmp_path / "weights" / NAME
+    task.save(model, output)
+    loaded = zoo.load(NAME, weights=str(output / zoo.registry.WEIGHTS_FILE),
+                      vocabulary=str(output / task.VOCABULARY_FILE),
+                      class_names=str(output / task.CLASS_NAMES_FILE), **builder_kwargs)
+    assert loaded.vocabulary == model.vocabulary and loaded.class_names == model.class_names
+    ids = model.tokenize(["good film", "awful plot and cast"])
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded(ids)),
+                                  keras.ops.convert_to_numpy(model(ids)))
+    assert loaded.classify(["the good film", "an awful plot"])["labels"] == ["pos", "neg"]
+
+
+def test_train_cli_on_the_users_tsv_files(toy_files, config, tmp_path, monkeypatch):
+    monkeypatch.setattr(train_cli, "get_config", lambda name: dict(
+        config, files=None, dataset="sst2") if name == NAME else get_config(name))
+    output = tmp_path / "mine"
+    metrics = train_cli.main([NAME, "--train-file", toy_files["train"], "--validation-file",
+                              toy_files["validation"], "--test-file", toy_files["test"],
+                              "--epochs", "2", "--verbose", "0", "--output-dir", str(output),
+                              "--logdir", str(tmp_path / "logs")])
+    card = json.loads((output / zoo.registry.CARD_FILE).read_text())
+    assert card["metrics"] == metrics and card["dataset"] == "tsv"
+    assert (output / "labels.txt").read_text() == "neg\npos\n"
+    with pytest.raises(SystemExit, match="--validation-file"):
+        train_cli.main([NAME, "--train-file", toy_files["train"]])
+    with pytest.raises(SystemExit, match="text classification"):
+        train_cli.main(["gat_cora", "--train-file", toy_files["train"]])
+
+
+def test_shipped_entry_card_is_reproduced_by_evaluate(config, tmp_path, monkeypatch):
+    """The entry's own dataset (SST-2, here a toy stand-in) goes to the
+    registry's weights folder, and `pipelines.evaluate` reproduces the card."""
+    toy = text_data.load_tsv_files(config["files"])
+    monkeypatch.setattr(text_data, "load_sst2", lambda data_dir=None: toy)
+    sst2_config = dict(config, files=None, dataset="sst2")
+    monkeypatch.setattr(train_cli, "get_config", lambda name: dict(sst2_config))
+    metrics = train_cli.main([NAME, "--epochs", "1", "--verbose", "0",
+                              "--logdir", str(tmp_path / "logs")])
+    assert zoo.load(NAME).class_names == ["neg", "pos"]  # assets and sha256-checked weights
+    monkeypatch.setattr(evaluate_cli, "get_config", lambda name: dict(sst2_config))
+    again = evaluate_cli.main([NAME, "--output", str(tmp_path / "eval.json")])
+    assert again == {k: v for k, v in metrics.items() if k.endswith(("accuracy", "loss"))}
