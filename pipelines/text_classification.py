@@ -180,6 +180,16 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
     model_kwargs = dict(config["model"], max_length=config["max_length"])
     model = zoo.load(name, weights=None, vocabulary=vocabulary, class_names=data.class_names,
                      **model_kwargs)
+    history = fit(model, data, config, seed, logdir=logdir, backup_dir=backup_dir, epochs=epochs,
+                  verbose=verbose, extra_callbacks=extra_callbacks)
+    return model, data, model_kwargs, history
+
+
+def fit(model, data, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
+        extra_callbacks=()):
+    """Fits any classifier with `tokenize` and `max_length` (the zoo's, or a
+    benchmark's baseline) the way the zoo entry is trained; returns the
+    Keras History with `best_epoch` and `epochs_run`."""
     train_ds = train_dataset(model, data.texts["train"], data.labels["train"],
                              config["batch_size"], seed=seed,
                              unknown_rate=config["unknown_rate"])
@@ -212,7 +222,7 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
     )
     history.best_epoch = early_stopping.best_epoch + 1 if early_stopping.best_weights else None
     history.epochs_run = history.epoch[-1] + 1 if history.epoch else 0
-    return model, data, model_kwargs, history
+    return history
 
 
 def save(model, output_dir):

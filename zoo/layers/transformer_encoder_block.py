@@ -1,6 +1,7 @@
 """TransformerEncoderBlock: self-attention + feed-forward, with residuals."""
 
 import keras
+from keras import ops
 
 from zoo._validation import assert_positive_int, assert_rate
 from zoo.layers.self_attention import SelfAttention
@@ -104,7 +105,9 @@ class TransformerEncoderBlock(keras.layers.Layer):
         if not self.norm_first:
             x = self.attention_norm(x)
         y = self.ff_norm(x) if self.norm_first else x
-        y = self.ff_output(self.ff_hidden(y))
+        # On [B·T, D]: a 2-D Dense is one MatMul (a 3-D one is a tensordot).
+        y = self.ff_output(self.ff_hidden(ops.reshape(y, (-1, y.shape[-1]))))  # [B·T, D]
+        y = ops.reshape(y, ops.shape(x))  # [B, T, D]
         y = x + self.residual_dropout(y, training=training)
         if not self.norm_first:
             y = self.ff_norm(y)

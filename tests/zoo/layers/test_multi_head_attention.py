@@ -9,14 +9,25 @@ from zoo.layers import MultiHeadAttention, SelfAttention, TransformerEncoderBloc
 B, TQ, TV, D, H, DK = 2, 3, 4, 8, 3, 5
 
 
+def _projection_weights(layer):
+    """{name: (kernel, bias)} for query, key, value and output; a
+    SelfAttention's stacked qkv kernel is split into its three blocks."""
+    w = {v.path.split("/")[-2] + "/" + v.path.split("/")[-1]: np.array(v) for v in layer.weights}
+    if "qkv/kernel" not in w:
+        return {n: (w[f"{n}/kernel"], w[f"{n}/bias"]) for n in ("query", "key", "value", "output")}
+    cut = [layer.num_heads * layer.key_dim, 2 * layer.num_heads * layer.key_dim]
+    kernels = np.split(w["qkv/kernel"], cut, axis=-1)
+    biases = np.split(w["qkv/bias"], cut)
+    return {"query": (kernels[0], biases[0]), "key": (kernels[1], biases[1]),
+            "value": (kernels[2], biases[2]), "output": (w["output/kernel"], w["output/bias"])}
+
+
 def np_mha(layer, query, value, mask):
     """c_t = O · merge_k Σ_i α^k_ti V^k h_i with α^k = softmax((K^k h_i)ᵀ(Q^k h'_t))."""
-    w = {v.path: np.array(v) for v in layer.weights}
+    w = _projection_weights(layer)
 
     def proj(name, x):
-        k = [p for p in w if p.endswith(f"{name}/kernel")][0]
-        b = [p for p in w if p.endswith(f"{name}/bias")][0]
-        return x @ w[k] + w[b]
+        return x @ w[name][0] + w[name][1]
 
     q, k, v = proj("query", query), proj("key", value), proj("value", value)
     dv = layer.value_dim
@@ -64,14 +75,16 @@ def test_causal_and_attention_masks_combine():
     np.testing.assert_allclose(alpha.sum(-1), 1.0, rtol=1e-6)
 
 
-def test_self_attention_equals_mha_on_same_sequence():
+@pytest.mark.parametrize("value_dim", [DK, 4])  # one reshape for q, k, v; or a split
+def test_self_attention_equals_mha_on_same_sequence(value_dim):
     x = np.random.default_rng(0).normal(size=(B, TQ, D)).astype("float32")
     mask = np.array([[1, 1, 0], [1, 1, 1]], bool)
-    sa = SelfAttention(H, DK, merge="mean")
+    sa = SelfAttention(H, DK, value_dim=value_dim, merge="mean")
     out_sa = sa(x, mask=mask)
-    mha = MultiHeadAttention(H, DK, merge="mean")
+    mha = MultiHeadAttention(H, DK, value_dim=value_dim, merge="mean")
     mha(x, x)
-    mha.set_weights(sa.get_weights())
+    w = _projection_weights(sa)
+    mha.set_weights([a for name in ("query", "key", "value", "output") for a in w[name]])
     out_mha = mha(x, x, query_mask=mask, value_mask=mask)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(out_sa),
                                keras.ops.convert_to_numpy(out_mha), rtol=1e-6)

@@ -35,6 +35,19 @@ def test_embedding_is_token_plus_position():
     np.testing.assert_allclose(out, tokens[ids] + positions[None, :3], rtol=1e-6)
 
 
+def test_sinusoidal_positions_are_vaswanis_and_have_no_weights():
+    layer = TokenAndPositionEmbedding(len(VOCAB), max_length=8, embedding_dim=6,
+                                      position_encoding="sinusoidal")
+    out = _np(layer(np.zeros((1, 5), "int32")))[0] - _np(layer.token_embedding.embeddings)[0]
+    t, i = np.arange(5)[:, None], np.arange(3)
+    expected = np.zeros((5, 6))
+    expected[:, 0::2], expected[:, 1::2] = np.sin(t / 10000 ** (2 * i / 6)), np.cos(t / 10000 ** (2 * i / 6))
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+    assert len(layer.weights) == 1  # the token embedding only
+    with pytest.raises(ValueError, match="position_encoding"):
+        TokenAndPositionEmbedding(5, 4, 2, position_encoding="rotary")
+
+
 def test_masked_mean_pooling_matches_numpy_and_is_zero_for_empty_sequences():
     x = np.random.default_rng(0).normal(size=(3, 4, 2)).astype("float32")
     mask = np.array([[1, 1, 0, 0], [1, 1, 1, 1], [0, 0, 0, 0]], bool)

@@ -34,6 +34,8 @@ class TransformerEncoderBackbone(keras.Model):
         dropout: on the embeddings, attention weights and residual branches.
         merge: ``"concat"`` (default) or ``"mean"`` of the heads.
         norm_first: pre-norm blocks instead of post-norm.
+        position_encoding: ``"learned"`` or ``"sinusoidal"`` (see
+            `TokenAndPositionEmbedding`).
 
     Example:
 
@@ -53,6 +55,7 @@ class TransformerEncoderBackbone(keras.Model):
         dropout=0.1,
         merge="concat",
         norm_first=False,
+        position_encoding="learned",
         **kwargs,
     ):
         for name, value in dict(num_layers=num_layers, num_heads=num_heads,
@@ -65,6 +68,7 @@ class TransformerEncoderBackbone(keras.Model):
         token_ids = keras.Input((None,), dtype="int32", name="token_ids")
         padding_mask = ops.not_equal(token_ids, 0)  # [B, T]
         h = TokenAndPositionEmbedding(vocabulary_size, max_length, hidden_dim,
+                                      position_encoding=position_encoding,
                                       name="embedding")(token_ids)
         h = keras.layers.Dropout(dropout, name="embedding_dropout")(h)
         attention = []
@@ -90,6 +94,7 @@ class TransformerEncoderBackbone(keras.Model):
         self.dropout = dropout
         self.merge = merge
         self.norm_first = norm_first
+        self.position_encoding = position_encoding
 
     def get_config(self):
         return {
@@ -104,4 +109,5 @@ class TransformerEncoderBackbone(keras.Model):
             "dropout": self.dropout,
             "merge": self.merge,
             "norm_first": self.norm_first,
+            "position_encoding": self.position_encoding,
         }

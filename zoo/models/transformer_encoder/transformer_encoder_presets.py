@@ -16,6 +16,7 @@ def build_transformer_encoder_classifier(
     dropout=0.1,
     merge="concat",
     norm_first=False,
+    position_encoding="learned",
     return_attention=False,
 ):
     """A `TransformerEncoderClassifier` from flat keyword arguments (what
@@ -26,7 +27,8 @@ def build_transformer_encoder_classifier(
     backbone = TransformerEncoderBackbone(
         len(vocabulary), max_length, num_layers=num_layers, num_heads=num_heads,
         hidden_dim=hidden_dim, ff_dim=ff_dim, dropout=dropout, merge=merge,
-        norm_first=norm_first, name="transformer_encoder_backbone")
+        norm_first=norm_first, position_encoding=position_encoding,
+        name="transformer_encoder_backbone")
     return TransformerEncoderClassifier(
         backbone, vocabulary, class_names, dropout=dropout, return_attention=return_attention,
         name="transformer_encoder_classifier")
