@@ -2,7 +2,8 @@
 
 Prints the metrics as JSON (and writes them with `--output`): accuracy for
 node classification; corpus BLEU-1..4 (sacrebleu) with greedy and beam-3
-decoding for captioning.
+decoding for captioning; dev and test accuracy and loss for text
+classification.
 """
 
 import argparse

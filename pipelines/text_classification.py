@@ -17,7 +17,6 @@ import tensorflow as tf
 import zoo
 from pipelines import callbacks as zoo_callbacks
 from pipelines.data import text_classification as text_data
-from zoo.models.transformer_encoder.transformer_encoder_classifier import STANDARDIZE
 
 VOCABULARY_FILE = "vocabulary.txt"
 CLASS_NAMES_FILE = "labels.txt"
@@ -35,11 +34,11 @@ def load_data(config, data_dir=None):
     return text_data.load_sst2(data_dir)
 
 
-def build_vocabulary(texts, max_tokens=None):
+def build_vocabulary(texts, standardize, max_tokens=None):
     """``["", "[UNK]", words by frequency...]`` of the training texts, with
-    the standardisation the classifier's tokenizer uses."""
+    the standardisation the classifier's tokenizer will use."""
     vectorizer = keras.layers.TextVectorization(
-        max_tokens=max_tokens, standardize=STANDARDIZE, split="whitespace")
+        max_tokens=max_tokens, standardize=standardize, split="whitespace")
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(1024))
     return vectorizer.get_vocabulary()
 
@@ -176,8 +175,9 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
     """
     keras.utils.set_random_seed(seed)
     data = load_data(config, data_dir)
-    vocabulary = build_vocabulary(data.texts["train"], config.get("max_tokens"))
     model_kwargs = dict(config["model"], max_length=config["max_length"])
+    vocabulary = build_vocabulary(data.texts["train"], model_kwargs["standardize"],
+                                  config.get("max_tokens"))
     model = zoo.load(name, weights=None, vocabulary=vocabulary, class_names=data.class_names,
                      **model_kwargs)
     history = fit(model, data, config, seed, logdir=logdir, backup_dir=backup_dir, epochs=epochs,

@@ -23,5 +23,6 @@ CONFIG = dict(
     seed=0,
     logged_texts=3,
     model=dict(num_layers=2, num_heads=4, hidden_dim=128, ff_dim=512, dropout=0.1,
-               merge="concat", norm_first=False),
+               merge="concat", norm_first=False, position_encoding="learned",
+               standardize="lower_and_strip_punctuation"),
 )

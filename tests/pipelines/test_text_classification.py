@@ -50,12 +50,12 @@ def config(toy_files):
     return dict(get_config(NAME), files=toy_files, dataset="tsv", max_length=16, batch_size=8,
                 learning_rate=1e-2, max_epochs=8, patience=8, logged_texts=2,
                 model=dict(num_layers=1, num_heads=2, hidden_dim=8, ff_dim=16, dropout=0.0,
-                           merge="concat", norm_first=False))
+                           merge="concat", norm_first=False, standardize="lower"))
 
 
 def test_bucketed_batches_have_static_padded_lengths(config):
     data = task.load_data(config)
-    model = zoo.load(NAME, weights=None, vocabulary=task.build_vocabulary(data.texts["train"]),
+    model = zoo.load(NAME, weights=None, vocabulary=task.build_vocabulary(data.texts["train"], "lower"),
                      class_names=data.class_names, **dict(config["model"], max_length=16))
     assert task.bucket_boundaries(16) == [9, 17] and task.bucket_boundaries(64) == [9, 17, 33, 65]
     ds = task.train_dataset(model, data.texts["train"], data.labels["train"], batch_size=8)

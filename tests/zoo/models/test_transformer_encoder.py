@@ -104,6 +104,15 @@ def test_tokenize_is_static_truncates_pads_and_maps_unknown_words():
     np.testing.assert_array_equal(ids[3], [2, 5, 3, 0, 0, 0])
 
 
+def test_lower_standardisation_keeps_punctuation_tokens():
+    vocabulary = ["", "[UNK]", "good", "n't", ",", "!"]
+    model = build_transformer_encoder_classifier(vocabulary, CLASSES, standardize="lower", max_length=6,
+                                                 num_heads=2, hidden_dim=8, ff_dim=16)
+    np.testing.assert_array_equal(_np(model.tokenize(["GOOD , n't good!"])), [[2, 4, 3, 1, 0, 0]])
+    with pytest.raises(ValueError, match="standardize"):
+        build_transformer_encoder_classifier(VOCAB, CLASSES, standardize="upper")
+
+
 def test_tokenize_inside_a_graph_has_a_static_shape():
     import tensorflow as tf
 

@@ -6,13 +6,13 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo._validation import assert_rate
+from zoo._validation import assert_choice, assert_rate
 from zoo.models.transformer_encoder.masked_mean_pooling import MaskedMeanPooling
 
 PAD, UNK = "", "[UNK]"
-# keras TextVectorization standardisation of the tokenizer (and of the
-# vocabulary built for it in pipelines.text_classification).
-STANDARDIZE = "lower_and_strip_punctuation"
+# keras TextVectorization standardisations the tokenizer can use (the
+# vocabulary must be built with the same one).
+STANDARDIZATIONS = ("lower_and_strip_punctuation", "lower")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -25,8 +25,8 @@ class TransformerEncoderClassifier(keras.Model):
     with m the padding mask (masked mean pooling). The model holds its
     vocabulary and class names, so `classify` goes from raw strings to
     labels; the tokenizer is keras' `TextVectorization` (lower case,
-    punctuation stripped, split on whitespace), the same in training,
-    `classify` and the exported SavedModel.
+    punctuation stripped or kept, split on whitespace), the same in
+    training, `classify` and the exported SavedModel.
 
     Input: ``token_ids`` int `[B, T]` (0 = padding; see `tokenize`).
     Output: the logits `[B, C]`, or with ``return_attention`` a dict
@@ -38,6 +38,9 @@ class TransformerEncoderClassifier(keras.Model):
         vocabulary: token strings by id: ``""`` (padding), ``"[UNK]"``,
             then the words; its length is the backbone's vocabulary size.
         class_names: the C label strings by class id.
+        standardize: ``"lower_and_strip_punctuation"`` (default; for raw
+            text) or ``"lower"`` (for pre-tokenised text such as SST-2's,
+            where punctuation and clitics like "n't" are separate tokens).
         dropout: before the output layer.
         return_attention: output the dict above instead of the logits.
 
@@ -48,8 +51,8 @@ class TransformerEncoderClassifier(keras.Model):
     ['positive']
     """
 
-    def __init__(self, backbone, vocabulary, class_names, dropout=0.1, return_attention=False,
-                 **kwargs):
+    def __init__(self, backbone, vocabulary, class_names, standardize=STANDARDIZATIONS[0],
+                 dropout=0.1, return_attention=False, **kwargs):
         vocabulary = [str(token) for token in vocabulary]
         class_names = [str(name) for name in class_names]
         if vocabulary[:2] != [PAD, UNK]:
@@ -62,6 +65,7 @@ class TransformerEncoderClassifier(keras.Model):
             raise ValueError("`class_names` must be at least 2 distinct labels. "
                              f"Received: class_names={class_names}")
         assert_rate("dropout", dropout)
+        assert_choice("standardize", standardize, STANDARDIZATIONS)
         token_ids = keras.Input((None,), dtype="int32", name="token_ids")
         encoded = backbone(token_ids)
         pooled = MaskedMeanPooling(name="pooling")(encoded["sequence_output"],
@@ -80,6 +84,7 @@ class TransformerEncoderClassifier(keras.Model):
         self.backbone = backbone
         self.vocabulary = vocabulary
         self.class_names = class_names
+        self.standardize = standardize
         self.dropout = dropout
         self.return_attention = return_attention
         # Set through __dict__, outside keras' attribute tracking, so the
@@ -87,7 +92,7 @@ class TransformerEncoderClassifier(keras.Model):
         # as its own asset); built here, eagerly, because a table first made
         # inside a tf.data or tf.function graph could not be used outside it.
         self.__dict__["_tokenizer"] = keras.layers.TextVectorization(
-            standardize=STANDARDIZE, split="whitespace",
+            standardize=standardize, split="whitespace",
             vocabulary=vocabulary[2:])  # it adds "" and "[UNK]" itself
         self.tokenizer.build((None,))  # [B] strings; an export tracks only built layers
 
@@ -148,6 +153,7 @@ class TransformerEncoderClassifier(keras.Model):
             "backbone": keras.saving.serialize_keras_object(self.backbone),
             "vocabulary": self.vocabulary,
             "class_names": self.class_names,
+            "standardize": self.standardize,
             "dropout": self.dropout,
             "return_attention": self.return_attention,
         }

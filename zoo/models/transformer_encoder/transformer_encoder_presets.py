@@ -17,6 +17,7 @@ def build_transformer_encoder_classifier(
     merge="concat",
     norm_first=False,
     position_encoding="learned",
+    standardize="lower_and_strip_punctuation",
     return_attention=False,
 ):
     """A `TransformerEncoderClassifier` from flat keyword arguments (what
@@ -30,7 +31,8 @@ def build_transformer_encoder_classifier(
         norm_first=norm_first, position_encoding=position_encoding,
         name="transformer_encoder_backbone")
     return TransformerEncoderClassifier(
-        backbone, vocabulary, class_names, dropout=dropout, return_attention=return_attention,
+        backbone, vocabulary, class_names, standardize=standardize, dropout=dropout,
+        return_attention=return_attention,
         name="transformer_encoder_classifier")
 
 
