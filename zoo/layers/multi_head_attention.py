@@ -88,11 +88,11 @@ class MultiHeadAttention(keras.layers.Layer):
         self.dropout_layer = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
         self.supports_masking = True  # The output keeps the query's mask.
 
-    def _dense(self, units, name):
+    def _dense(self, units, name, kernel_initializer=None):
         return keras.layers.Dense(
             units,
             use_bias=self.use_bias,
-            kernel_initializer=self.kernel_initializer,
+            kernel_initializer=kernel_initializer or self.kernel_initializer,
             kernel_regularizer=self.kernel_regularizer,
             dtype=self.dtype_policy,
             name=name,

@@ -7,6 +7,25 @@ from zoo import ops as zoo_ops
 from zoo.layers.multi_head_attention import MultiHeadAttention
 
 
+def _side_by_side(initializer, widths):
+    """Initialises a [D, Σ widths] kernel block by block, each block as its
+    own [D, width] kernel: the stacked Q|K|V starts exactly like three
+    separate projections (glorot of [D, 3D] would be √2 narrower)."""
+    def block_initializer(index):
+        # A fresh instance per block: one keras initializer repeats its values.
+        config = initializer.get_config()
+        if config.get("seed") is not None:
+            config["seed"] += index
+        return type(initializer).from_config(config)
+
+    def initialize(shape, dtype=None):
+        blocks = [block_initializer(i)((shape[0], width), dtype=dtype)
+                  for i, width in enumerate(widths)]
+        return ops.concatenate(blocks, axis=-1)  # [D, Σ widths]
+
+    return initialize
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class SelfAttention(MultiHeadAttention):
     """Self-attention: h_i and h'_t come from the same sequence.
@@ -36,7 +55,8 @@ class SelfAttention(MultiHeadAttention):
 
     def build(self, inputs_shape):
         heads, dk, dv = self.num_heads, self.key_dim, self.value_dim
-        self.qkv_dense = self._dense(heads * (2 * dk + dv), "qkv")
+        widths = (heads * dk, heads * dk, heads * dv)
+        self.qkv_dense = self._dense(sum(widths), "qkv", _side_by_side(self.kernel_initializer, widths))
         self.output_dense = self._dense(self.output_dim or inputs_shape[-1], "output")
         self.qkv_dense.build(inputs_shape)
         merged = heads * dv if self.merge == "concat" else dv

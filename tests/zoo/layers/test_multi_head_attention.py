@@ -191,3 +191,15 @@ def test_bad_arguments(kwargs, match):
     if "score" not in kwargs:  # The block has no score argument.
         with pytest.raises(ValueError, match=match):
             TransformerEncoderBlock(ff_dim=8, **kwargs)
+
+
+def test_stacked_qkv_kernel_starts_like_three_separate_projections():
+    """Each of Q, K, V is glorot for its own [D, H·dk] block (not the √2
+    narrower glorot of [D, 3·H·dk]), and the blocks are independent."""
+    layer = SelfAttention(4, 32, kernel_initializer=keras.initializers.GlorotUniform(seed=1))
+    layer.build((None, 10, 128))
+    q, k, v = np.split(keras.ops.convert_to_numpy(layer.qkv_dense.kernel), 3, axis=-1)
+    expected = np.sqrt(2.0 / (128 + 128))  # glorot std of a [128, 128] kernel
+    for block in (q, k, v):
+        assert abs(block.std() - expected) < 0.05 * expected
+    assert abs(np.corrcoef(q.ravel(), k.ravel())[0, 1]) < 0.05
