@@ -115,11 +115,13 @@ def synthetic_batch(shape, vocabulary=VOCABULARY, seed=0):
 # --- models ------------------------------------------------------------------
 
 class KerasMHABlock(keras.layers.Layer):
-    """zoo's post-norm TransformerEncoderBlock built from keras' own layers:
-    x = LN(h + Drop(MHA(h))); y = LN(x + Drop(W₂ relu(W₁ x + b₁) + b₂))."""
+    """zoo's TransformerEncoderBlock built from keras' own layers. Post-norm
+    (default): x = LN(h + Drop(MHA(h))); y = LN(x + Drop(W₂ relu(W₁ x + b₁) + b₂)).
+    With ``norm_first``: x = h + Drop(MHA(LN(h))); y = x + Drop(FF(LN(x)))."""
 
-    def __init__(self, dim, num_heads, ff_dim, dropout, **kwargs):
+    def __init__(self, dim, num_heads, ff_dim, dropout, norm_first=False, **kwargs):
         super().__init__(**kwargs)
+        self.norm_first = norm_first
         self.attention = keras.layers.MultiHeadAttention(
             num_heads=num_heads, key_dim=dim // num_heads, dropout=dropout, name="attention")
         self.attention_norm = keras.layers.LayerNormalization(
@@ -129,7 +131,7 @@ class KerasMHABlock(keras.layers.Layer):
         self.ff_norm = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="ff_norm")
         self.residual_dropout = keras.layers.Dropout(dropout)
 
-    def call(self, inputs, padding_mask=None, training=None):
+    def call(self, inputs, padding_mask=None, return_attention_scores=False, training=None):
         # keras' MHA reads query_mask only from the query's Keras mask (an
         # explicit query_mask= is overwritten), so the padding mask goes in as
         # the [B, T, T] attention mask zoo builds from query and key padding.
@@ -139,10 +141,19 @@ class KerasMHABlock(keras.layers.Layer):
         attention_mask = None
         if padding_mask is not None:
             attention_mask = ops.logical_and(padding_mask[:, :, None], padding_mask[:, None, :])
-        x = self.attention(inputs, inputs, attention_mask=attention_mask, training=training)
-        x = self.attention_norm(inputs + self.residual_dropout(x, training=training))
-        y = self.ff_output(self.ff_hidden(x))
-        return self.ff_norm(x + self.residual_dropout(y, training=training))
+        x = self.attention_norm(inputs) if self.norm_first else inputs
+        # Scores only when asked: asking may take MHA off its fused path.
+        x = self.attention(x, x, attention_mask=attention_mask,
+                           return_attention_scores=return_attention_scores, training=training)
+        x, weights = x if return_attention_scores else (x, None)
+        x = inputs + self.residual_dropout(x, training=training)
+        if not self.norm_first:
+            x = self.attention_norm(x)
+        y = self.ff_norm(x) if self.norm_first else x
+        y = x + self.residual_dropout(self.ff_output(self.ff_hidden(y)), training=training)
+        if not self.norm_first:
+            y = self.ff_norm(y)
+        return (y, weights) if return_attention_scores else y
 
 
 def make_block(variant, shape):
