@@ -53,8 +53,9 @@ def masked_softmax(scores, mask=None, axis=-1):
     α_i = exp(s_i) [m_i] / Σ_j exp(s_j) [m_j]   (the lecture's exp-dot norm).
 
     Computed in float32 and cast back, so float16 / bfloat16 scores neither
-    overflow nor lose the normalisation; no -1e9 constant is added (it is
-    -inf in float16). A fully masked row gives all zeros, never NaN.
+    overflow nor lose the normalisation, and the masking constant is added
+    in float32 (in float16 it would be -inf). A fully masked row gives all
+    zeros, never NaN.
 
     Args:
         scores: float tensor of attention scores.
@@ -68,13 +69,13 @@ def masked_softmax(scores, mask=None, axis=-1):
     x = ops.cast(scores, "float32")
     if mask is None:
         return ops.cast(ops.softmax(x, axis=axis), dtype)
-    mask = ops.cast(mask, "bool")
-    # A finite stand-in keeps masked entries out of the max; exp of it minus
-    # a real row's max is exactly 0. A fully masked row comes out uniform
-    # from the fused softmax and is zeroed by the multiplication, as is any
-    # masked entry: 3 elementwise ops around one fused kernel.
-    weights = ops.softmax(ops.where(mask, x, -3.0e38), axis=axis)
-    return ops.cast(weights * ops.cast(mask, "float32"), dtype)
+    mask = ops.cast(mask, "float32")
+    # A finite stand-in for -inf (its sum with a score stays finite): exp of
+    # it minus a real row's max is exactly 0. An additive bias keeps the
+    # softmax one fused kernel; the product then zeroes every masked entry
+    # and the rows that were fully masked (uniform out of the softmax).
+    weights = ops.softmax(x + (1.0 - mask) * -1.7e38, axis=axis)
+    return ops.cast(weights * mask, dtype)
 
 
 __all__ = ["merge_masks", "masked_softmax"]
