@@ -58,9 +58,6 @@ import argparse
 import functools
 import json
 import os
-import subprocess
-import sys
-import tempfile
 import time
 
 # Quiet TensorFlow's C++ start-up banner; must be set before TF is imported.
@@ -68,7 +65,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
 from keras import ops  # noqa: E402
 
 import zoo  # noqa: E402
@@ -80,7 +76,6 @@ from zoo.models.transformer_encoder import TokenAndPositionEmbedding, Transforme
 
 NAME = "transformer_encoder_sst2"
 VARIANTS = ("zoo", "keras_mha", "keras_hub")
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KIM_2014 = dict(
     test_accuracy=82.7,
     citation="Kim, Convolutional Neural Networks for Sentence Classification, EMNLP 2014, "
@@ -274,32 +269,14 @@ def apply_overrides(config, overrides):
     return dict(config, **overrides, model=model)
 
 
-def versions():
-    found = dict(tensorflow=tf.__version__, keras=keras.__version__)
-    if "keras_hub" in sys.modules:
-        found["keras_hub"] = sys.modules["keras_hub"].__version__
-    return found
-
-
 def run_keras_hub(python, args):
     """The keras_hub variant, trained by this module in the keras-hub venv."""
-    with tempfile.TemporaryDirectory() as folder:
-        output = os.path.join(folder, "keras_hub.json")
-        command = [os.path.abspath(python), "-m", "benchmarks.transformer_sst2",
-                   "--variants", "keras_hub", "--seeds", str(args.seeds), "--json-out", output,
-                   "--verbose", str(args.verbose)]
-        if args.data_dir:
-            command += ["--data-dir", os.path.abspath(args.data_dir)]
-        if args.config_overrides:
-            command += ["--config-overrides", args.config_overrides]
-        subprocess.run(command, check=True, cwd=REPO_ROOT)
-        with open(output) as f:
-            hub = json.load(f)
-    ours = versions()
-    for name in ("tensorflow", "keras"):
-        if hub["versions"][name] != ours[name]:
-            sys.exit(f"keras-hub venv has {name} {hub['versions'][name]}, this one {ours[name]}")
-    return hub
+    arguments = ["--variants", "keras_hub", "--seeds", str(args.seeds), "--verbose", str(args.verbose)]
+    if args.data_dir:
+        arguments += ["--data-dir", os.path.abspath(args.data_dir)]
+    if args.config_overrides:
+        arguments += ["--config-overrides", args.config_overrides]
+    return report_io.run_in_baseline_venv(python, "benchmarks.transformer_sst2", arguments)
 
 
 def check_parameters(results):
@@ -388,13 +365,13 @@ def main(argv=None):
             results[variant] = run_variant(variant, config, args.seeds, args.data_dir, args.verbose)
     if args.json_out:
         with open(args.json_out, "w") as f:
-            json.dump(dict(versions=versions(), results=results), f, indent=2)
+            json.dump(dict(versions=report_io.versions(), results=results), f, indent=2)
         return
 
     # In the order asked for, whichever process trained them.
     results = {variant: results[variant] for variant in args.variants}
     check_parameters(results)
-    found = versions()
+    found = report_io.versions()
     if "keras_hub" in results:
         found["keras_hub"] = hub_version
     report = dict(

@@ -67,9 +67,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 
 # Quiet TensorFlow's C++ start-up banner; must be set before TF is imported.
@@ -82,7 +79,6 @@ from keras import ops  # noqa: E402
 
 from benchmarks import report as report_io  # noqa: E402
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHAPES = dict(
     small=dict(batch=64, length=64, dim=128, heads=4, ff_dim=512, layers=2),
     large=dict(batch=32, length=256, dim=256, heads=4, ff_dim=1024, layers=4),
@@ -323,31 +319,13 @@ def matmul_peak(size=2048, runs=5):
                 gflops=round(2 * size ** 3 / min(seconds) / 1e9, 2))
 
 
-def versions():
-    found = dict(tensorflow=tf.__version__, keras=keras.__version__)
-    if "keras_hub" in sys.modules:
-        found["keras_hub"] = sys.modules["keras_hub"].__version__
-    return found
-
-
 # --- the keras-hub subprocess and the report ---------------------------------
 
 def run_keras_hub(python, args):
     """The keras_hub variant measured by this harness in the keras-hub venv."""
-    with tempfile.TemporaryDirectory() as folder:
-        output = os.path.join(folder, "keras_hub.json")
-        command = [os.path.abspath(python), "-m", "benchmarks.transformer_throughput",
-                   "--only", "keras_hub", "--json-out", output, "--shapes", *args.shapes,
-                   "--steps", str(args.steps), "--warmup", str(args.warmup),
-                   "--repeats", str(args.repeats), "--xla", args.xla]
-        subprocess.run(command, check=True, cwd=REPO_ROOT)
-        with open(output) as f:
-            hub = json.load(f)
-    ours = versions()
-    for name in ("tensorflow", "keras"):
-        if hub["versions"][name] != ours[name]:
-            sys.exit(f"keras-hub venv has {name} {hub['versions'][name]}, this one {ours[name]}")
-    return hub
+    return report_io.run_in_baseline_venv(python, "benchmarks.transformer_throughput", [
+        "--only", "keras_hub", "--shapes", *args.shapes, "--steps", str(args.steps),
+        "--warmup", str(args.warmup), "--repeats", str(args.repeats), "--xla", args.xla])
 
 
 def add_fraction_of_peak(results, peak_gflops):
@@ -440,10 +418,10 @@ def main(argv=None):
     results = measure(args.only, args.shapes, xla_settings, args.steps, args.warmup, args.repeats)
     if args.json_out:
         with open(args.json_out, "w") as f:
-            json.dump(dict(versions=versions(), results=results), f, indent=2)
+            json.dump(dict(versions=report_io.versions(), results=results), f, indent=2)
         return
 
-    found = versions()
+    found = report_io.versions()
     if hub:
         found["keras_hub"] = hub["versions"]["keras_hub"]
         for shape, by_xla in hub["results"].items():

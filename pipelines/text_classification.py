@@ -62,28 +62,12 @@ def bucket_boundaries(max_length):
     return [n + 1 for n in lengths]  # a bucket holds lengths < boundary
 
 
-def unknown_word_dropout(rate, seed=0):
-    """A tf.data map that replaces each real token by [UNK] (id 1) with
-    probability `rate`: the [UNK] embedding gets trained (every training
-    word is in the vocabulary, so [UNK] would otherwise never be seen before
-    the test sentences' unknown words) and no single word is relied on."""
-    generator = tf.random.Generator.from_seed(seed)
-
-    def drop(ids, label):
-        hit = (generator.uniform(tf.shape(ids)) < rate) & (ids > 0)
-        return tf.where(hit, tf.ones_like(ids), ids), label
-
-    return drop
-
-
-def train_dataset(model, texts, labels, batch_size, seed=0, unknown_rate=0.0):
-    """Shuffled, length-bucketed batches of static shapes (drop_remainder),
-    with `unknown_word_dropout` at `unknown_rate`."""
+def train_dataset(model, texts, labels, batch_size, seed=0):
+    """Shuffled, length-bucketed batches of static shapes (drop_remainder)."""
     boundaries = bucket_boundaries(model.max_length)
     return (token_dataset(model, texts, labels)
             .cache()
             .shuffle(len(texts), seed=seed, reshuffle_each_iteration=True)
-            .map(unknown_word_dropout(unknown_rate, seed))
             .bucket_by_sequence_length(
                 lambda ids, label: tf.shape(ids)[0], boundaries,
                 [batch_size] * (len(boundaries) + 1), pad_to_bucket_boundary=True,
@@ -191,8 +175,7 @@ def fit(model, data, config, seed, logdir=None, backup_dir=None, epochs=None, ve
     benchmark's baseline) the way the zoo entry is trained; returns the
     Keras History with `best_epoch` and `epochs_run`."""
     train_ds = train_dataset(model, data.texts["train"], data.labels["train"],
-                             config["batch_size"], seed=seed,
-                             unknown_rate=config["unknown_rate"])
+                             config["batch_size"], seed=seed)
     # Bucketing hides the number of batches from tf.data; Keras needs it for
     # its progress bar and to end each epoch cleanly.
     steps_per_epoch = int(train_ds.reduce(0, lambda n, _: n + 1))

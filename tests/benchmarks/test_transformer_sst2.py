@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from keras import ops
 
+from benchmarks import report as report_io
 from benchmarks import transformer_sst2 as bench
 from pipelines.configs import get_config
 from tests.pipelines.conftest import offline_env  # noqa: F401  (the fixture, for usefixtures)
@@ -51,7 +52,7 @@ def test_zoo_and_keras_mha_train_the_same_size_model(tiny_config):
             assert result[f"{split}_accuracy_mean"] == run[f"{split}_accuracy"]
             assert result[f"{split}_accuracy_std"] == 0.0
         assert run["train_seconds"] > 0
-    report = dict(date="today", machine="m", command="c", versions=bench.versions(),
+    report = dict(date="today", machine="m", command="c", versions=report_io.versions(),
                   dataset="toy", seeds=[0], config=tiny_config, kim_2014=bench.KIM_2014,
                   results=results)
     table = bench.markdown(report)

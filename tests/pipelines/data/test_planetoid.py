@@ -1,11 +1,8 @@
 """Tests for pipelines.data.planetoid on a tiny synthetic Planetoid dataset."""
 
-import functools
-import http.server
 import os
 import pathlib
 import pickle
-import threading
 from collections import defaultdict
 
 import numpy as np
@@ -15,6 +12,7 @@ import scipy.sparse as sp
 from pipelines.data import planetoid
 from pipelines.data.download import ChecksumMismatchError, DatasetFormatError
 from pipelines.data.planetoid import PlanetoidGraph, load_planetoid, read_planetoid
+from tests.http_server import serve_folder
 
 # Toy graph: 12 nodes, 4 features, 3 classes. allx = nodes 0..5 (train 0..2,
 # val 3..4, node 5 labelled but in no split); test.index lists 6,7,8,10,11 in
@@ -203,19 +201,10 @@ def test_real_cora_from_zoo_data_dir():
 def test_real_cora_download_into_cache(tmp_path, monkeypatch):
     # The download path with the real pinned digests, served from 127.0.0.1.
     source = _shared_planetoid_dir()
-    handler = type("Quiet", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(handler, directory=str(source)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        monkeypatch.delenv("ZOO_DATA_DIR")
-        monkeypatch.setattr(planetoid, "PLANETOID_URL", f"http://127.0.0.1:{server.server_address[1]}/")
+    monkeypatch.delenv("ZOO_DATA_DIR")
+    with serve_folder(source) as url:
+        monkeypatch.setattr(planetoid, "PLANETOID_URL", url)
         g = load_planetoid("Cora")
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
     assert sorted(p.name for p in (tmp_path / "cache" / "planetoid").iterdir()) == sorted(
         f"ind.cora.{s}" for s in ("x", "y", "tx", "ty", "allx", "ally", "graph", "test.index"))
     _check_cora(g)

@@ -1,16 +1,14 @@
 """Text classification loaders: TSV files of any layout, and SST-2."""
 
-import functools
-import http.server
 import os
 import pathlib
-import threading
 
 import numpy as np
 import pytest
 
 from pipelines.data import text_classification as text_data
 from pipelines.data.download import ChecksumMismatchError, DatasetFormatError, DatasetNotFoundError
+from tests.http_server import serve_folder
 
 
 @pytest.fixture(autouse=True)
@@ -125,19 +123,10 @@ def _check_sst2(data):
 def test_real_sst2_download_into_cache(tmp_path, monkeypatch):
     """The download path with the real pinned digests, served from 127.0.0.1."""
     source = _shared_sst2_dir()
-    handler = type("Quiet", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(handler, directory=str(source)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        monkeypatch.delenv("ZOO_DATA_DIR")
-        monkeypatch.setattr(text_data, "SST2_URL", f"http://127.0.0.1:{server.server_address[1]}/")
+    monkeypatch.delenv("ZOO_DATA_DIR")
+    with serve_folder(source) as url:
+        monkeypatch.setattr(text_data, "SST2_URL", url)
         data = text_data.load_sst2()
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
     assert sorted(p.name for p in (tmp_path / "cache" / "sst2").iterdir()) == [
         "dev.tsv", "test.tsv", "train.tsv"]
     _check_sst2(data)
