@@ -49,8 +49,11 @@ repeated one-batch tf.data dataset; inference calls the compiled
 `model.predict_function` on the batch. Both skip fit's and predict's
 per-step callbacks and data handling, the same for all variants. After
 `--warmup` untimed steps (tracing, XLA compilation), `--steps` steps are
-timed `--repeats` times; tokens/s = batch × length × steps / median seconds,
-padded tokens included. All repeats are recorded.
+timed `--repeats` times, in rounds that alternate between the variants of
+this process (the machine's speed drifts by ±20 %); tokens/s = batch ×
+length × steps / median seconds, padded tokens included. All repeats are
+recorded. The keras_hub variant runs in its own process, so it is not
+interleaved with the other two.
 
 FLOPs (analytic, matmuls only; embeddings, softmax, layer norms and the
 head are left out): forward per layer 2·B·T·(4·d² + 2·d·ff) + 4·B·T²·d,
@@ -239,16 +242,26 @@ def _wait(outputs):
 
 def time_steps(step, steps, warmup, repeats):
     """Seconds for `steps` calls of `step`, `repeats` times, after `warmup` calls."""
-    for _ in range(warmup):
-        outputs = step()
-    _wait(outputs)
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(steps):
+    return time_interleaved({"step": step}, steps, warmup, repeats)["step"]
+
+
+def time_interleaved(steps_by_name, steps, warmup, repeats):
+    """Seconds for `steps` calls of each step function, `repeats` rounds,
+    after `warmup` calls of each. The rounds alternate between the
+    functions, so a slow phase of the machine (seen here: ±20 % from one
+    minute to the next) hits every variant alike."""
+    for step in steps_by_name.values():
+        for _ in range(warmup):
             outputs = step()
         _wait(outputs)
-        seconds.append(time.perf_counter() - start)
+    seconds = {name: [] for name in steps_by_name}
+    for _ in range(repeats):
+        for name, step in steps_by_name.items():
+            start = time.perf_counter()
+            for _ in range(steps):
+                outputs = step()
+            _wait(outputs)
+            seconds[name].append(time.perf_counter() - start)
     return seconds
 
 
@@ -263,31 +276,37 @@ def summarize(seconds, shape, steps, flops_per_step):
     )
 
 
-def time_training(model, tokens, labels, steps, warmup, repeats):
+def train_step(model, tokens, labels):
+    """Keras' compiled train step of `model`, on a repeated batch."""
     dataset = tf.data.Dataset.from_tensors((tokens, labels)).repeat()
     # One fit step builds the optimizer and metric variables outside of the
     # traced step (calling train_function first would create them inside it).
     model.fit(dataset, steps_per_epoch=1, epochs=1, verbose=0, shuffle=False)
     iterator = iter(dataset)
-    return time_steps(lambda: model.train_function(iterator), steps, warmup, repeats)
+    return lambda: model.train_function(iterator)
 
 
-def time_inference(model, tokens, steps, warmup, repeats):
+def predict_step(model, tokens):
+    """Keras' compiled predict step of `model` on the batch."""
     model.make_predict_function()
     batch = [tf.constant(tokens)]  # predict_function takes a list of batches
-    return time_steps(lambda: model.predict_function(batch), steps, warmup, repeats)
+    return lambda: model.predict_function(batch)
 
 
-def measure_variant(variant, shape, jit_compile, steps, warmup, repeats, vocabulary=VOCABULARY):
-    """Training and inference throughput of one variant at one shape and XLA setting."""
+def measure_variants(variants, shape, jit_compile, steps, warmup, repeats, vocabulary=VOCABULARY):
+    """Training and inference throughput of each variant at one shape and
+    XLA setting, timed in interleaved rounds (`time_interleaved`)."""
     tokens, labels = synthetic_batch(shape, vocabulary)
-    model = build_model(variant, shape, tokens, jit_compile, vocabulary)
+    models = {v: build_model(v, shape, tokens, jit_compile, vocabulary) for v in variants}
     forward = forward_flops(shape)
-    train = time_training(model, tokens, labels, steps, warmup, repeats)
-    predict = time_inference(model, tokens, steps, warmup, repeats)
-    return dict(parameters=count_parameters(model),
-                train=summarize(train, shape, steps, 3 * forward),
-                predict=summarize(predict, shape, steps, forward))
+    train = time_interleaved({v: train_step(m, tokens, labels) for v, m in models.items()},
+                             steps, warmup, repeats)
+    predict = time_interleaved({v: predict_step(m, tokens) for v, m in models.items()},
+                               steps, warmup, repeats)
+    return {v: dict(parameters=count_parameters(m),
+                    train=summarize(train[v], shape, steps, 3 * forward),
+                    predict=summarize(predict[v], shape, steps, forward))
+            for v, m in models.items()}
 
 
 def xla_key(jit_compile):
@@ -299,9 +318,9 @@ def measure(variants, shape_names, xla_settings, steps, warmup, repeats):
     results = {}
     for name in shape_names:
         for jit_compile in xla_settings:
-            for variant in variants:
-                result = measure_variant(variant, SHAPES[name], jit_compile, steps, warmup, repeats)
-                results.setdefault(name, {}).setdefault(xla_key(jit_compile), {})[variant] = result
+            by_variant = measure_variants(variants, SHAPES[name], jit_compile, steps, warmup, repeats)
+            results.setdefault(name, {})[xla_key(jit_compile)] = by_variant
+            for variant, result in by_variant.items():
                 print(f"{name} {xla_key(jit_compile)} {variant}: "
                       f"train {result['train']['tokens_per_second']:,.0f} tokens/s, "
                       f"predict {result['predict']['tokens_per_second']:,.0f} tokens/s", flush=True)

@@ -20,9 +20,8 @@ def test_synthetic_batch_pads_after_random_lengths():
 
 
 def test_zoo_and_keras_mha_measure_with_equal_parameter_counts():
-    results = {variant: bench.measure_variant(variant, TINY, jit_compile=False, steps=2, warmup=1,
-                                              repeats=2, vocabulary=VOCABULARY)
-               for variant in ("zoo", "keras_mha")}
+    results = bench.measure_variants(("zoo", "keras_mha"), TINY, jit_compile=False, steps=2,
+                                     warmup=1, repeats=2, vocabulary=VOCABULARY)
     assert results["zoo"]["parameters"] == results["keras_mha"]["parameters"] \
         == bench.expected_parameters(TINY, VOCABULARY)
     for result in results.values():

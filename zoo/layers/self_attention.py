@@ -72,7 +72,9 @@ class SelfAttention(MultiHeadAttention):
         if dk == dv:  # one reshape and one transpose for all three
             qkv = ops.reshape(qkv, (batch, length, 3, heads, dk))  # [B, T, 3, H, d]
             qkv = ops.transpose(qkv, (2, 0, 3, 1, 4))  # [3, B, H, T, d]
-            return qkv[0], qkv[1], qkv[2]
+            # unstack, not qkv[i]: a slice's gradient is a zero-filled
+            # [3, B, H, T, d] tensor per slice; unstack's is one stack.
+            return ops.unstack(qkv, 3, axis=0)
         q, k, v = ops.split(qkv, [heads * dk, 2 * heads * dk], axis=-1)
         q, k, v = (ops.reshape(x, (batch, length, -1)) for x in (q, k, v))  # [B, T, H·d]
         return self._split_heads(q, dk), self._split_heads(k, dk), self._split_heads(v, dv)
