@@ -212,7 +212,11 @@ def save(model, output_dir):
     """Saves the weights and the vocabulary and class-name assets where
     `zoo.load` reads them."""
     os.makedirs(output_dir, exist_ok=True)
-    model.save_weights(os.path.join(output_dir, zoo.registry.WEIGHTS_FILE))
+    # An uncompiled copy: a compiled model's weights file also holds the
+    # optimizer's state, twice the model's size, which inference never reads.
+    inference = type(model).from_config(model.get_config())
+    inference.set_weights(model.get_weights())
+    inference.save_weights(os.path.join(output_dir, zoo.registry.WEIGHTS_FILE))
     for file_name, lines in ((VOCABULARY_FILE, model.vocabulary),
                              (CLASS_NAMES_FILE, model.class_names)):
         with open(os.path.join(output_dir, file_name), "w", encoding="utf-8") as f:

@@ -3,6 +3,7 @@ save, load, and the CLI for the user's own files."""
 
 import json
 
+import h5py
 import keras
 import numpy as np
 import pytest
@@ -79,6 +80,8 @@ def test_train_learns_logs_saves_and_loads(config, tmp_path):
 
     output = tmp_path / "weights" / NAME
     task.save(model, output)
+    with h5py.File(output / zoo.registry.WEIGHTS_FILE) as f:
+        assert "optimizer" not in f  # inference weights only
     loaded = zoo.load(NAME, weights=str(output / zoo.registry.WEIGHTS_FILE),
                       vocabulary=str(output / task.VOCABULARY_FILE),
                       class_names=str(output / task.CLASS_NAMES_FILE), **builder_kwargs)
