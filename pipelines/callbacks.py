@@ -8,6 +8,14 @@ import numpy as np
 import tensorflow as tf
 
 
+def record_best_epoch(history, early_stopping):
+    """Adds `best_epoch` (1-based, the weights restored; None if none were
+    kept) and `epochs_run` to a Keras History, for the metrics card."""
+    history.best_epoch = early_stopping.best_epoch + 1 if early_stopping.best_weights else None
+    history.epochs_run = history.epoch[-1] + 1 if history.epoch else 0
+    return history
+
+
 class LossAndAccuracyEarlyStopping(keras.callbacks.Callback):
     """Early stopping on validation loss AND accuracy (the GAT reference rule).
 

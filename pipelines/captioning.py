@@ -229,8 +229,7 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
         callbacks=callbacks,
         verbose=verbose,
     )
-    history.best_epoch = early_stopping.best_epoch + 1 if early_stopping.best_weights else None
-    history.epochs_run = history.epoch[-1] + 1 if history.epoch else 0
+    zoo_callbacks.record_best_epoch(history, early_stopping)
     builder_kwargs = dict(model_kwargs, encoder=model.encoder.encoder,
                           image_size=model.encoder.image_size)
     return model, data, builder_kwargs, history

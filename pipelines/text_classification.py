@@ -203,8 +203,7 @@ def fit(model, data, config, seed, logdir=None, backup_dir=None, epochs=None, ve
         callbacks=callbacks,
         verbose=verbose,
     )
-    history.best_epoch = early_stopping.best_epoch + 1 if early_stopping.best_weights else None
-    history.epochs_run = history.epoch[-1] + 1 if history.epoch else 0
+    zoo_callbacks.record_best_epoch(history, early_stopping)
     return history
 
 

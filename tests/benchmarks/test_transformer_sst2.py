@@ -9,7 +9,7 @@ from benchmarks import report as report_io
 from benchmarks import transformer_sst2 as bench
 from pipelines.configs import get_config
 from tests.pipelines.conftest import offline_env  # noqa: F401  (the fixture, for usefixtures)
-from tests.pipelines.test_text_classification import _toy_texts
+from tests.pipelines.test_text_classification import write_toy_tsv_files
 from zoo.models.transformer_encoder import build_transformer_encoder_classifier
 
 pytestmark = [pytest.mark.tf_only, pytest.mark.usefixtures("offline_env")]
@@ -20,11 +20,7 @@ TINY_MODEL = dict(num_layers=1, num_heads=2, hidden_dim=8, ff_dim=16, dropout=0.
 @pytest.fixture
 def tiny_config(tmp_path):
     """The entry's config on toy TSV files, with a tiny model and one epoch."""
-    files = {}
-    for split, count, seed in (("train", 64, 0), ("validation", 16, 1), ("test", 16, 2)):
-        path = tmp_path / f"{split}.tsv"
-        path.write_text("label\tsentence\n" + "".join(f"{y}\t{x}\n" for y, x in _toy_texts(count, seed)))
-        files[split] = str(path)
+    files = write_toy_tsv_files(tmp_path, sizes=(64, 16, 16))
     return bench.apply_overrides(get_config(bench.NAME), dict(
         files=files, dataset="tsv", max_length=16, batch_size=8, max_epochs=1, model=TINY_MODEL))
 

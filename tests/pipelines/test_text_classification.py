@@ -36,14 +36,19 @@ def _toy_texts(count, seed):
     return rows
 
 
-@pytest.fixture
-def toy_files(tmp_path):
+def write_toy_tsv_files(folder, sizes=(128, 32, 32)):
+    """train/validation/test TSV files of `_toy_texts`; returns {split: path}."""
     files = {}
-    for split, count, seed in (("train", 128, 0), ("validation", 32, 1), ("test", 32, 2)):
-        path = tmp_path / f"{split}.tsv"
+    for seed, (split, count) in enumerate(zip(("train", "validation", "test"), sizes)):
+        path = folder / f"{split}.tsv"
         path.write_text("label\tsentence\n" + "".join(f"{y}\t{x}\n" for y, x in _toy_texts(count, seed)))
         files[split] = str(path)
     return files
+
+
+@pytest.fixture
+def toy_files(tmp_path):
+    return write_toy_tsv_files(tmp_path)
 
 
 @pytest.fixture
