@@ -46,14 +46,11 @@ def build_vocabulary(texts, standardize, max_tokens=None):
 def token_dataset(model, texts, labels):
     """(ids, label) per example: ids int32 `[n]`, n <= max_length real tokens."""
     def tokenize(text, label):
-        return model.tokenize(text[None])[0], label  # [max_length], trailing 0s
-
-    def strip(ids, label):
-        return ids[:tf.math.count_nonzero(ids, dtype=tf.int32)], label  # [n]
+        ids = model.tokenizer(text[None])[0]  # [n]: one text has no padding
+        return tf.cast(ids[:model.max_length], tf.int32), label
 
     return (tf.data.Dataset.from_tensor_slices((texts, labels))
-            .map(tokenize, num_parallel_calls=tf.data.AUTOTUNE)
-            .map(strip))
+            .map(tokenize, num_parallel_calls=tf.data.AUTOTUNE))
 
 
 def bucket_boundaries(max_length):

@@ -109,7 +109,11 @@ class TransformerEncoderClassifier(keras.Model):
     def tokenize(self, texts):
         """Strings `[B]` → int `[B, max_length]` token ids: truncated to
         max_length, 0-padded (works eagerly, in tf.data and in a graph)."""
-        ids = self.tokenizer(texts)[:, :self.max_length]  # [B, min(longest, max_length)]
+        return self._to_max_length(self.tokenizer(texts))
+
+    def _to_max_length(self, ids):
+        """`tokenizer` ids `[B, longest]` → int32 `[B, max_length]`."""
+        ids = ids[:, :self.max_length]  # [B, min(longest, max_length)]
         ids = ops.pad(ids, [[0, 0], [0, self.max_length - ops.shape(ids)[1]]])
         return ops.cast(ops.reshape(ids, (-1, self.max_length)), "int32")  # static [B, max_length]
 
@@ -126,12 +130,12 @@ class TransformerEncoderClassifier(keras.Model):
         if isinstance(texts, (str, bytes)):
             raise ValueError(f"`texts` must be a list of strings, not one string. Received: texts={texts!r}")
         texts = [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in texts]
-        lengths = np.count_nonzero(ops.convert_to_numpy(self.tokenizer(texts)), axis=1) \
-            if texts else np.zeros(0, "int64")
+        ids = self.tokenizer(texts)  # [B, longest]: tokenised once, for the lengths and the model
+        lengths = np.count_nonzero(ops.convert_to_numpy(ids), axis=1)
         if np.any(lengths > self.max_length):
             warnings.warn(f"{int(np.sum(lengths > self.max_length))} of the texts have more than "
                           f"max_length={self.max_length} tokens; they are truncated.", stacklevel=2)
-        ids = self.tokenize(texts)  # [B, max_length]
+        ids = self._to_max_length(ids)  # [B, max_length]
         outputs = self(ids, training=False)
         logits = outputs["logits"] if self.return_attention else outputs
         probabilities = ops.convert_to_numpy(ops.softmax(logits))
