@@ -1,6 +1,5 @@
 """Tests for pipelines.data.planetoid on a tiny synthetic Planetoid dataset."""
 
-import os
 import pathlib
 import pickle
 from collections import defaultdict
@@ -13,6 +12,7 @@ from pipelines.data import planetoid
 from pipelines.data.download import ChecksumMismatchError, DatasetFormatError
 from pipelines.data.planetoid import PlanetoidGraph, load_planetoid, read_planetoid
 from tests.http_server import serve_folder
+from tests.shared_data import shared_dataset_dir
 
 # Toy graph: 12 nodes, 4 features, 3 classes. allx = nodes 0..5 (train 0..2,
 # val 3..4, node 5 labelled but in no split); test.index lists 6,7,8,10,11 in
@@ -184,23 +184,16 @@ def _check_cora(g):
     assert set(np.unique(g.node_features)) == {0.0, 1.0} and g.node_features.sum() == 49216
 
 
-def _shared_planetoid_dir():
-    root = os.environ.get("ZOO_DATA_DIR")
-    if not root:
-        pytest.skip("ZOO_DATA_DIR is not set; point it at the shared data folder (e.g. ../shared/data)")
-    return pathlib.Path(root) / "planetoid"
-
-
 @pytest.mark.slow
 def test_real_cora_from_zoo_data_dir():
-    _shared_planetoid_dir()
+    shared_dataset_dir("planetoid")
     _check_cora(load_planetoid("cora"))
 
 
 @pytest.mark.slow
 def test_real_cora_download_into_cache(tmp_path, monkeypatch):
     # The download path with the real pinned digests, served from 127.0.0.1.
-    source = _shared_planetoid_dir()
+    source = shared_dataset_dir("planetoid")
     monkeypatch.delenv("ZOO_DATA_DIR")
     with serve_folder(source) as url:
         monkeypatch.setattr(planetoid, "PLANETOID_URL", url)

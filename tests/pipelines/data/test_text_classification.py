@@ -1,7 +1,5 @@
 """Text classification loaders: TSV files of any layout, and SST-2."""
 
-import os
-import pathlib
 
 import numpy as np
 import pytest
@@ -9,6 +7,7 @@ import pytest
 from pipelines.data import text_classification as text_data
 from pipelines.data.download import ChecksumMismatchError, DatasetFormatError, DatasetNotFoundError
 from tests.http_server import serve_folder
+from tests.shared_data import shared_dataset_dir
 
 
 @pytest.fixture(autouse=True)
@@ -106,13 +105,6 @@ def test_sst2_offline_and_missing_names_the_files(tmp_path, monkeypatch):
         text_data.load_sst2()
 
 
-def _shared_sst2_dir():
-    root = os.environ.get("ZOO_DATA_DIR")
-    if not root:
-        pytest.skip("ZOO_DATA_DIR is not set; point it at the shared data folder (e.g. ../shared/data)")
-    return pathlib.Path(root) / "sst2"
-
-
 def _check_sst2(data):
     assert {s: len(t) for s, t in data.texts.items()} == {"train": 67349, "validation": 872, "test": 1821}
     assert [np.bincount(data.labels[s]).tolist() for s in ("train", "validation", "test")] == [
@@ -122,7 +114,7 @@ def _check_sst2(data):
 @pytest.mark.slow
 def test_real_sst2_download_into_cache(tmp_path, monkeypatch):
     """The download path with the real pinned digests, served from 127.0.0.1."""
-    source = _shared_sst2_dir()
+    source = shared_dataset_dir("sst2")
     monkeypatch.delenv("ZOO_DATA_DIR")
     with serve_folder(source) as url:
         monkeypatch.setattr(text_data, "SST2_URL", url)
