@@ -5,8 +5,7 @@ from keras import ops
 
 from zoo._validation import assert_choice, assert_positive_int, assert_rate
 from zoo.layers.attention import SCORES, Attention
-
-_NEG = -1e9  # log-probability of a forbidden token (finite: no inf - inf = NaN)
+from zoo.models.decoding import beam_search
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -179,85 +178,35 @@ class ShowAttendTellDecoder(keras.layers.Layer):
 
     def generate(self, annotations, start_id, end_id, max_length, beam_width=1,
                  length_normalization=1.0):
-        """Beam search (greedy when `beam_width=1`), as one in-graph loop.
-
-        Each of the B·K hypotheses advances one token per step; a finished
-        one (it wrote `end_id`) only extends with padding at no cost, and the
-        K best of the K·V candidates of each image survive. The winner
-        maximises log p(y) / length^`length_normalization` (0: no
-        normalisation, 1: mean log-probability per token).
+        """Beam search (greedy when `beam_width=1`) as one in-graph loop: see
+        `zoo.models.decoding.beam_search`.
 
         Args:
             annotations: `[B, L, D]`.
             start_id, end_id: the start and end token ids.
-            max_length: number of steps; static, so shapes are too (TPU, XLA).
+            max_length: the most steps; static, so shapes are too (TPU, XLA).
             beam_width: K.
-            length_normalization: the exponent above.
+            length_normalization: the exponent of the length in the score.
 
         Returns:
             dict with ``tokens`` int `[B, max_length]` (the end token
             included, 0 after it), ``attention`` `[B, max_length, L]` (zero
             after the end) and ``scores`` `[B]` (the normalised log-prob).
         """
-        assert_positive_int("max_length", max_length)
         assert_positive_int("beam_width", beam_width)
         if not self.built:  # Its variables must exist before the loop.
             self.build(annotations.shape)
-        k, vocabulary = beam_width, self.vocabulary_size
-        batch = ops.shape(annotations)[0]
-        num_regions = annotations.shape[1]
-        memory = ops.repeat(annotations, k, axis=0)  # [B, L, D] -> [B·K, L, D]
-        # Only the first of the K identical start hypotheses is alive.
-        scores = ops.tile(ops.convert_to_tensor([0.0] + [_NEG] * (k - 1), "float32"), [batch])
-        token_ids = ops.arange(vocabulary)
-        pad_only = ops.where(token_ids == 0, 0.0, _NEG)  # [V]: a finished hypothesis
-        never = ops.logical_or(token_ids == 0, token_ids == start_id)  # never generated
-        steps = ops.arange(max_length)
+        memory = ops.repeat(annotations, beam_width, axis=0)  # [B, L, D] -> [B·K, L, D]
 
-        def body(t, carry):
-            tokens, state, scores, finished, lengths, out_tokens, out_alpha = carry
+        def step(tokens, state):
             embedded = self.embedding(tokens)
             z, alpha, state = self._recur(memory, embedded, state)
-            logits = ops.cast(self._logits(embedded, state[0], z), "float32")  # [B·K, V]
-            log_p = ops.log_softmax(ops.where(never, _NEG, logits), axis=-1)
-            log_p = ops.where(finished[:, None], pad_only, log_p)
-            candidates = ops.reshape(scores[:, None] + log_p, (-1, k * vocabulary))  # -> [B, K·V]
-            top_scores, top_index = ops.top_k(candidates, k)  # [B, K]
-            parent = top_index // vocabulary + ops.arange(batch)[:, None] * k  # [B, K] flat ids
-            parent = ops.reshape(parent, (-1,))  # [B, K] -> [B·K]
-            token = ops.reshape(top_index % vocabulary, (-1,))  # [B, K] -> [B·K]
+            return self._logits(embedded, state[0], z), alpha, state
 
-            def pick(x):
-                return ops.take(x, parent, axis=0)
-
-            was_finished = pick(finished)
-            alive = ops.cast(ops.logical_not(was_finished), "float32")
-            here = ops.cast(steps == t, "float32")  # one-hot of step t: [T]
-            out_tokens = pick(out_tokens) + ops.cast(here, "int32")[None] * token[:, None]
-            out_alpha = pick(out_alpha) + here[None, :, None] * (pick(alpha) * alive[:, None])[:, None]
-            lengths = pick(lengths) + alive
-            finished = ops.logical_or(was_finished, token == end_id)
-            return (token, [pick(s) for s in state], ops.reshape(top_scores, (-1,)), finished,
-                    lengths, out_tokens, out_alpha)
-
-        carry = (
-            ops.full((batch * k,), start_id, "int32"),
-            self.initial_state(memory),
-            scores,
-            ops.zeros((batch * k,), "bool"),
-            ops.zeros((batch * k,), "float32"),
-            ops.zeros((batch * k, max_length), "int32"),
-            ops.zeros((batch * k, max_length, num_regions), "float32"),
-        )
-        _, _, scores, _, lengths, out_tokens, out_alpha = ops.fori_loop(0, max_length, body, carry)
-        normalised = ops.reshape(scores / ops.maximum(lengths, 1.0) ** length_normalization,
-                                 (-1, k))  # [B·K] -> [B, K]
-        best = ops.argmax(normalised, axis=-1) + ops.arange(batch) * k  # [B] flat ids
-        return {
-            "tokens": ops.take(out_tokens, best, axis=0),
-            "attention": ops.take(out_alpha, best, axis=0),
-            "scores": ops.max(normalised, axis=-1),
-        }
+        return beam_search(
+            step, self.initial_state(memory), ops.shape(annotations)[0], start_id, end_id,
+            self.vocabulary_size, max_length, annotations.shape[1], beam_width=beam_width,
+            length_normalization=length_normalization)
 
     def get_config(self):
         return {
