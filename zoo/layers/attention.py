@@ -48,6 +48,8 @@ class Attention(keras.layers.Layer):
         value_mask: bool `[B, Tv]`; masked values get weight exactly 0.
         return_attention_scores: also return the weights `[B, Tq, Tv]`.
         training: enables dropout.
+        projected_key: `project_key(key)`, when already computed (then
+            `key` is not read).
 
     Returns:
         context `[B, Tq, Dv]` (``units`` for qkv), and the weights if asked.
@@ -129,23 +131,31 @@ class Attention(keras.layers.Layer):
             if not self.share_key_value:
                 self.value_kernel = self._kernel("value_kernel", (dv, units))  # V
 
-    def _scores(self, query, key):
+    def project_key(self, key):
+        """What the score reads of the keys `[B, Tv, Dk]`: U h_i (additive),
+        K h_i (qkv), h_i itself otherwise.
+
+        A decoder attends over the same keys at every step: it computes this
+        once and passes it to `call` as `projected_key`.
+        """
+        if self.score in ("additive", "qkv"):
+            return ops.matmul(key, self.key_kernel)  # [B, Tv, units]
+        return key
+
+    def _scores(self, query, projected_key):
         if self.score == "dot":
-            return zoo_ops.dot_scores(query, key)
+            return zoo_ops.dot_scores(query, projected_key)
         if self.score == "scaled_dot":
-            return zoo_ops.scaled_dot_scores(query, key)
+            return zoo_ops.scaled_dot_scores(query, projected_key)
         if self.score == "bilinear":
-            return zoo_ops.bilinear_scores(query, key, self.kernel)
+            return zoo_ops.bilinear_scores(query, projected_key, self.kernel)
         if self.score == "additive":
             return zoo_ops.additive_scores(
-                ops.matmul(query, self.query_kernel),
-                ops.matmul(key, self.key_kernel),
+                ops.matmul(query, self.query_kernel), projected_key,
                 ops.squeeze(self.score_vector, -1),
             )
         # qkv
-        return zoo_ops.dot_scores(
-            ops.matmul(query, self.query_kernel), ops.matmul(key, self.key_kernel)
-        )
+        return zoo_ops.dot_scores(ops.matmul(query, self.query_kernel), projected_key)
 
     def call(
         self,
@@ -156,9 +166,11 @@ class Attention(keras.layers.Layer):
         value_mask=None,
         return_attention_scores=False,
         training=None,
+        projected_key=None,
     ):
-        key = value if key is None else key
-        scores = self._scores(query, key)  # [B, Tq, Tv]
+        if projected_key is None:
+            projected_key = self.project_key(value if key is None else key)
+        scores = self._scores(query, projected_key)  # [B, Tq, Tv]
         mask = zoo_ops.merge_masks(query_mask, value_mask)  # [B, Tq, Tv] or None
         weights = zoo_ops.masked_softmax(scores, mask)
         if self.score == "qkv":

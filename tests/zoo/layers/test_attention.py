@@ -90,6 +90,22 @@ def test_separate_key():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(context), ref_alpha @ value, rtol=1e-5)
 
 
+@pytest.mark.parametrize("kwargs", CASES, ids=lambda k: "-".join(map(str, k.values())))
+def test_projected_key_computed_once_gives_the_same_result(kwargs):
+    """A decoder projects the keys once and reuses them at every step."""
+    query, value = inputs_for(kwargs["score"])
+    layer = Attention(**kwargs)
+    context, alpha = layer(query, value, return_attention_scores=True)
+    projected = layer.project_key(value)
+    for t in range(TQ):  # one decoding step at a time
+        step_context, step_alpha = layer(query[:, t:t + 1], value, projected_key=projected,
+                                         return_attention_scores=True)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(step_alpha)[:, 0],
+                                   keras.ops.convert_to_numpy(alpha)[:, t], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(step_context)[:, 0],
+                                   keras.ops.convert_to_numpy(context)[:, t], rtol=1e-5, atol=1e-6)
+
+
 def make_model(score="additive", dtype=None, **kwargs):
     query = keras.Input((TQ, DQ))
     value = keras.Input((TV, DV))
