@@ -19,7 +19,8 @@ from pipelines.configs import get_config
 # config["task"] -> the module with train(), evaluate(), evaluation_data(), save() and serving().
 TASKS = {"node_classification": "pipelines.node_classification",
          "captioning": "pipelines.captioning",
-         "text_classification": "pipelines.text_classification"}
+         "text_classification": "pipelines.text_classification",
+         "translation": "pipelines.translation"}
 
 
 def task_module(config):
@@ -44,6 +45,9 @@ def parse_args(argv=None):
     files.add_argument("--test-file", help="reported in the metrics card (optional)")
     files.add_argument("--label-column", default="label", help="name or 0-based index (default: label)")
     files.add_argument("--text-column", default="sentence", help="name or 0-based index (default: sentence)")
+    parser.add_argument("--pairs", help="translation: train on this pair file (one "
+                        "'target<TAB>source' pair per line, the manythings.org format) instead of "
+                        "Tatoeba spa-eng; split by line index as Tatoeba is")
     parser.add_argument("--logdir", help="TensorBoard folder (default: runs/NAME/logs)")
     parser.add_argument("--output-dir", help="weights + metrics card "
                         "(default: savedmodels/NAME, or runs/NAME-DATASET for another dataset)")
@@ -81,6 +85,10 @@ def main(argv=None):
         config["dataset"] = args.dataset.lower()
     if args.train_file:
         _use_files(config, args)
+    if args.pairs:
+        if config["task"] != "translation":
+            raise SystemExit(f"--pairs is for translation entries; {args.name} is {config['task']}.")
+        config.update(dataset="pairs", pairs_file=args.pairs)
     seed = config["seed"] if args.seed is None else args.seed
     run = args.name if config["dataset"] == default_dataset else f"{args.name}-{config['dataset']}"
     # The entry's own dataset re-creates the shipped weights where zoo.load

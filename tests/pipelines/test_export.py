@@ -25,6 +25,7 @@ SERVE = textwrap.dedent("""
     sys.modules["pipelines"] = None
     import numpy as np
     import tensorflow as tf
+    import tensorflow_text  # noqa: F401  (registers the text ops the translator uses)
     path, inputs, output = sys.argv[1:]
     serve = tf.saved_model.load(path).signatures["serving_default"]
     arrays = dict(np.load(inputs, allow_pickle=False))
@@ -130,6 +131,39 @@ def test_text_classifier_export_serves_labels_and_attention_for_any_text(tmp_pat
         np.testing.assert_allclose(out["attention"][i, :, :n, :n], weights, rtol=1e-5, atol=1e-6)
         np.testing.assert_array_equal(out["attention"][i, :, :, n:], 0.0)  # no weight on padding
     np.testing.assert_array_equal(out["attention"][1], 0.0)  # the empty text attends nowhere
+
+
+def test_translator_export_serves_translations_and_alignments_for_any_text(tmp_path, monkeypatch):
+    name = "seq2seq_attn_spa_eng"
+    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
+    source = ["", "[UNK]", "¿", "?", ".", "dónde", "está", "el", "perro"]
+    target = ["", "[UNK]", "[START]", "[END]", ".", "?", "where", "is", "the", "dog"]
+    kwargs = dict(embedding_dim=8, units=8, max_source_length=5, max_target_length=6)
+    model = zoo.load(name, weights=None, source_vocabulary=source, target_vocabulary=target,
+                     **kwargs)
+    folder = tmp_path / "weights" / name
+    _ship(name, model, kwargs, tmp_path / "weights")
+    (folder / "source_vocabulary.txt").write_text("\n".join(source) + "\n")
+    (folder / "target_vocabulary.txt").write_text("\n".join(target) + "\n")
+
+    path = export.export(name, output_dir=str(tmp_path / "export"))
+    # Empty, too long (truncated), unknown words and characters, mixed in one batch.
+    texts = ["¿Dónde está el perro?", "", "perro " * 20, "zzz ¿qué? \u00e9t\u00e9 \U0001f600"]
+    encoded = np.array([t.encode("utf-8") for t in texts], dtype=object).astype(bytes)
+    out = _serve_in_fresh_process(path, {"text": encoded}, tmp_path)
+    with pytest.warns(UserWarning, match="truncated"):
+        translations, alignments = model.translate(texts, return_attention=True)
+    assert [t.decode() for t in out["translation"]] == translations
+    assert translations[1] == ""  # an empty text translates to an empty string
+    assert out["attention"].shape[0] == 4 and out["attention"].shape[2] == 5
+    for i, alignment in enumerate(alignments):
+        m, n = alignment["attention"].shape
+        np.testing.assert_allclose(out["attention"][i, :m, :n], alignment["attention"],
+                                   rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(out["attention"][i, m:], 0.0)  # after [END]
+        np.testing.assert_array_equal(out["attention"][i, :, n:], 0.0)  # padding
+        if m:
+            np.testing.assert_allclose(out["attention"][i, :m].sum(-1), 1.0, rtol=1e-5)
 
 
 def test_export_cli_and_unknown_name(tmp_path):

@@ -18,7 +18,9 @@ SHRINK = dict(num_features=5, num_classes=3, hidden_units=4, num_heads=2, vocab_
               embedding_dim=8, units=8, num_layers=1, ff_dim=8, key_dim=4, max_length=6,
               attention_units=4, image_size=32, hidden_dim=8,
               vocabulary=["", "[UNK]", "[START]", "[END]", "a", "dog", "runs"],
-              class_names=["negative", "positive"])
+              class_names=["negative", "positive"],
+              source_vocabulary=["", "[UNK]", "el", "perro", "corre"],
+              target_vocabulary=["", "[UNK]", "[START]", "[END]", "the", "dog", "runs"])
 
 N, F, C = 7, 5, 3
 # Undirected edges in both directions; nodes 5 and 6 are isolated.
@@ -42,6 +44,9 @@ INPUT_MAKERS = {
             0, 255, (2, model.encoder.image_size, model.encoder.image_size, 3)).astype("float32"),
         "tokens": np.array([[2, 4, 5, 6, 3], [2, 5, 3, 0, 0]], "int32")},
     "text classification": lambda model: np.array([[4, 5, 6, 0, 0, 0], [6, 0, 0, 0, 0, 0]], "int32"),
+    "translation": lambda model: {
+        "source_tokens": np.array([[2, 3, 4], [3, 0, 0]], "int32"),
+        "target_tokens": np.array([[2, 4, 5, 6], [2, 5, 0, 0]], "int32")},
 }
 
 

@@ -1,0 +1,229 @@
+"""The translation task (seq2seq on Tatoeba spa→eng, or the user's own pair
+file): tf.data input, teacher-forced training, BLEU and chrF, export.
+
+Sentences are tokenised inside tf.data by the model's own tokenizers
+(`Seq2SeqTranslator.source_tokenizer` / `target_tokenizer`: tensorflow-text
+normalisation and keras `TextVectorization`), so training, `translate` and
+the exported SavedModel read the same ids. Training batches are bucketed by
+length and padded to the bucket's boundary: static shapes, little padding.
+"""
+
+import os
+
+import keras
+import tensorflow as tf
+from sacrebleu.metrics import BLEU, CHRF
+
+import zoo
+from pipelines import callbacks as zoo_callbacks
+from pipelines.data import tatoeba
+from zoo.models.seq2seq.seq2seq_tokenizer import standardize, with_start_end
+
+SOURCE_VOCABULARY_FILE = "source_vocabulary.txt"
+TARGET_VOCABULARY_FILE = "target_vocabulary.txt"
+# A batch holds pairs whose longer side has fewer tokens than its boundary.
+BUCKET_BOUNDARIES = (8, 12, 16, 24, 32)
+
+
+def load_data(config, data_dir=None):
+    """Tatoeba spa-eng, or the pair file named in the config (``pairs_file``)."""
+    if config.get("pairs_file"):
+        return tatoeba.load_pairs_file(config["pairs_file"])
+    if config["dataset"] != "tatoeba_spa_eng":
+        raise ValueError(f"Unknown translation dataset {config['dataset']!r}: use "
+                         "tatoeba_spa_eng, or pass --pairs FILE.")
+    return tatoeba.load_tatoeba_spa_eng(data_dir)
+
+
+def build_vocabulary(texts, max_tokens=None, add_start_end=False):
+    """``["", "[UNK]", tokens by frequency...]`` of the standardised `texts`
+    (with [START]/[END] for a target language), at most `max_tokens`."""
+    def prepare(batch):
+        batch = standardize(batch)
+        return with_start_end(batch) if add_start_end else batch
+
+    vectorizer = keras.layers.TextVectorization(max_tokens=max_tokens, standardize=None,
+                                                split="whitespace")
+    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(4096).map(prepare))
+    return vectorizer.get_vocabulary()
+
+
+def pair_dataset(model, sources, targets):
+    """(source ids `[n]`, target ids `[m]`) per pair, truncated to the
+    model's lengths; the target is ``[START] … [END]``."""
+    def tokenize(source, target):
+        source = model.source_tokenizer.ragged(source[None])[0][:model.max_source_length]
+        target = model.target_tokenizer.ragged(target[None])[0][:model.max_target_length + 1]
+        return source, target
+
+    return (tf.data.Dataset.from_tensor_slices((sources, targets))
+            .map(tokenize, num_parallel_calls=tf.data.AUTOTUNE))
+
+
+def _teacher_forcing(source, target):
+    """Padded batch → (inputs, next tokens, weights): the decoder reads
+    ``[START] y_1 … y_m`` and predicts ``y_1 … y_m [END]``; padding weighs 0."""
+    inputs = {"source_tokens": source, "target_tokens": target[:, :-1]}
+    labels = target[:, 1:]
+    return inputs, labels, tf.cast(labels != 0, tf.float32)
+
+
+def batches(model, sources, targets, batch_size, shuffle=False, seed=0):
+    """Length-bucketed batches, padded to the bucket boundary (static shapes
+    per bucket; training drops incomplete batches, evaluation keeps them)."""
+    longest = max(model.max_source_length, model.max_target_length + 1)
+    boundaries = [b for b in BUCKET_BOUNDARIES if b <= longest] + [longest + 1]
+    dataset = pair_dataset(model, sources, targets).cache()
+    if shuffle:
+        dataset = dataset.shuffle(len(sources), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.bucket_by_sequence_length(
+        lambda s, t: tf.maximum(tf.shape(s)[0], tf.shape(t)[0]), boundaries,
+        [batch_size] * (len(boundaries) + 1), pad_to_bucket_boundary=True,
+        drop_remainder=shuffle)
+    return dataset.map(_teacher_forcing).prefetch(tf.data.AUTOTUNE)
+
+
+def translate_all(model, sources, beam_width=1, batch_size=64):
+    """Translations of every source sentence, in order."""
+    translations = []
+    for start in range(0, len(sources), batch_size):
+        translations += model.translate(sources[start:start + batch_size], beam_width=beam_width)
+    return translations
+
+
+def corpus_scores(hypotheses, references):
+    """Corpus BLEU (lower-cased, sacreBLEU's 13a tokenisation) and chrF."""
+    return {"bleu": round(BLEU(lowercase=True).corpus_score(hypotheses, [references]).score, 2),
+            "chrf": round(CHRF().corpus_score(hypotheses, [references]).score, 2)}
+
+
+def evaluate(model, data, split="test", beam_widths=(1, 4)):
+    """BLEU and chrF of greedy and beam decoding on `split`, against the raw
+    reference sentences."""
+    metrics = {}
+    for width in beam_widths:
+        hypotheses = translate_all(model, data.sources[split], beam_width=width)
+        name = "greedy" if width == 1 else f"beam{width}"
+        for metric, value in corpus_scores(hypotheses, data.targets[split]).items():
+            metrics[f"{split}_{metric}_{name}"] = value
+    return metrics
+
+
+def evaluation_data(model, config, data_dir=None):
+    """The data `evaluate` needs, for `pipelines.evaluate`."""
+    return load_data(config, data_dir)
+
+
+def serving(name, weights="trained", beam_width=1):
+    """(what to track, serving function, input signature) for `pipelines.export`:
+    text in; translation and its alignment `[B, T_out, T_in]` out."""
+    model = zoo.load(name, weights=weights)
+
+    def serve(text):
+        result = model.translate_strings(text, beam_width=beam_width)
+        return {"translation": result["translation"], "attention": result["attention"]}
+
+    # The tokenizers' lookup tables are not among the model's tracked layers.
+    tables = [model.source_tokenizer.lookup, model.target_tokenizer.lookup]
+    return [model, *tables], serve, [tf.TensorSpec([None], tf.string, name="text")]
+
+
+class AlignmentHeatmaps(keras.callbacks.Callback):
+    """Logs the translation of fixed sentences with its alignment: every
+    `every` epochs TensorBoard gets, per sentence, the heatmap of α
+    (target words × source words, `zoo.viz.attention_heatmap_image`)."""
+
+    def __init__(self, translator, texts, logdir, every=1):
+        super().__init__()
+        self.translator = translator
+        self.texts = list(texts)
+        self.writer = tf.summary.create_file_writer(os.path.join(logdir, "alignments"))
+        self.every = every
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        from zoo import viz  # matplotlib only when images are logged
+
+        translations, alignments = self.translator.translate(self.texts, return_attention=True)
+        with self.writer.as_default(step=epoch + 1):
+            for i, (translation, alignment) in enumerate(zip(translations, alignments)):
+                image = viz.attention_heatmap_image(
+                    alignment["attention"], alignment["target"], alignment["source"],
+                    title=translation)
+                tf.summary.image(f"alignment/sentence_{i}", image[None])
+        self.writer.flush()
+
+
+def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
+          data_dir=None, extra_callbacks=()):
+    """Trains entry `name` from scratch (teacher forcing, masked loss).
+
+    Returns:
+        (model, data, builder_kwargs, history): the translator with the best
+        epoch's weights (lowest validation loss), the data, the builder
+        kwargs to record (the vocabularies ship as files), and the Keras
+        History (plus `best_epoch` and `epochs_run`).
+    """
+    keras.utils.set_random_seed(seed)
+    data = load_data(config, data_dir)
+    model_kwargs = dict(config["model"])
+    vocabularies = dict(
+        source_vocabulary=build_vocabulary(data.sources["train"], config["max_source_tokens"]),
+        target_vocabulary=build_vocabulary(data.targets["train"], config["max_target_tokens"],
+                                           add_start_end=True))
+    model = zoo.load(name, weights=None, **vocabularies, **model_kwargs)
+    history = fit(model, data, config, seed, logdir=logdir, backup_dir=backup_dir, epochs=epochs,
+                  verbose=verbose, extra_callbacks=extra_callbacks)
+    return model, data, model_kwargs, history
+
+
+def fit(model, data, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
+        extra_callbacks=()):
+    """Fits a translator the way the zoo entries are trained (also used by
+    the benchmark); returns the Keras History with `best_epoch` and
+    `epochs_run`."""
+    # Trains the logits head only: the attention output needs no loss.
+    trainer = keras.Model(model.input, model.output["logits"])
+    trainer.compile(
+        optimizer=keras.optimizers.Adam(config["learning_rate"], clipnorm=config["clipnorm"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, reduction="mean_with_sample_weight"),
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+    train_ds = batches(model, data.sources["train"], data.targets["train"],
+                       config["batch_size"], shuffle=True, seed=seed)
+    # Bucketing hides the number of batches from tf.data; Keras needs it for
+    # its progress bar and to end each epoch cleanly.
+    steps_per_epoch = int(train_ds.reduce(0, lambda n, *_: n + 1))
+    train_ds = train_ds.apply(tf.data.experimental.assert_cardinality(steps_per_epoch))
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config["patience"], restore_best_weights=True)
+    halve_rate = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=0)
+    callbacks = [early_stopping, halve_rate, *extra_callbacks]
+    if backup_dir:
+        callbacks.append(keras.callbacks.BackupAndRestore(backup_dir))
+    if logdir:
+        callbacks.append(keras.callbacks.TensorBoard(logdir))
+        callbacks.append(AlignmentHeatmaps(
+            model, data.sources["validation"][:config["logged_sentences"]], logdir))
+    history = trainer.fit(
+        train_ds,
+        validation_data=batches(model, data.sources["validation"], data.targets["validation"],
+                                config["batch_size"]),
+        epochs=epochs or config["max_epochs"],
+        shuffle=False,  # The dataset shuffles itself, with the seed.
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    return zoo_callbacks.record_best_epoch(history, early_stopping)
+
+
+def save(model, output_dir):
+    """Saves the weights and both vocabularies where `zoo.load` reads them."""
+    os.makedirs(output_dir, exist_ok=True)
+    model.save_weights(os.path.join(output_dir, zoo.registry.WEIGHTS_FILE))
+    for file_name, tokens in ((SOURCE_VOCABULARY_FILE, model.source_vocabulary),
+                              (TARGET_VOCABULARY_FILE, model.target_vocabulary)):
+        with open(os.path.join(output_dir, file_name), "w", encoding="utf-8") as f:
+            f.write("\n".join(tokens) + "\n")

@@ -1,0 +1,207 @@
+"""Seq2SeqTranslator: sentences in, translations and their alignments out."""
+
+import warnings
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from zoo._validation import assert_positive_int
+from zoo.models.decoding import beam_search
+from zoo.models.seq2seq.seq2seq_tokenizer import END, START, Seq2SeqTokenizer
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class Seq2SeqTranslator(keras.Model):
+    """The lecture's encoder–decoder translator, with or without attention.
+
+        h_1..h_n, h_n-summary = Seq2SeqEncoder(x)
+        p(y_t | y_<t, x)       = Seq2SeqDecoder(h, y_<t)
+
+    The model's own call is the teacher-forced training graph;
+    `generate` decodes token ids (greedy or beam search, in-graph) and
+    `translate` goes from strings to strings. The model holds both
+    vocabularies, so tokenising, decoding and detokenising are TensorFlow
+    ops that an exported SavedModel carries.
+
+    Inputs (dict): ``source_tokens`` int `[B, S]` (0-padded), ``target_tokens``
+    int `[B, T]` (the target from ``[START]``, 0-padded).
+    Outputs (dict): ``logits`` `[B, T, V]` of the next tokens, ``attention``
+    `[B, T, S]`.
+
+    Args:
+        encoder: a `Seq2SeqEncoder`.
+        decoder: a `Seq2SeqDecoder`.
+        source_vocabulary, target_vocabulary: token strings by id (``""``,
+            ``"[UNK]"``, then words; the target's has ``[START]``, ``[END]``).
+        max_source_length: longer sources are truncated (`translate` warns).
+        max_target_length: the most tokens `generate` writes (with [END]).
+
+    Example:
+
+    >>> model = zoo.load("seq2seq_attn_spa_eng")
+    >>> model.translate(["¿Dónde está la biblioteca?"])
+    ['where is the library?']
+    """
+
+    def __init__(self, encoder, decoder, source_vocabulary, target_vocabulary,
+                 max_source_length=48, max_target_length=50, **kwargs):
+        assert_positive_int("max_source_length", max_source_length)
+        assert_positive_int("max_target_length", max_target_length)
+        source_vocabulary = [str(token) for token in source_vocabulary]
+        target_vocabulary = [str(token) for token in target_vocabulary]
+        for name, vocabulary, layer in (("source_vocabulary", source_vocabulary, encoder),
+                                        ("target_vocabulary", target_vocabulary, decoder)):
+            if len(vocabulary) != layer.vocabulary_size:
+                raise ValueError(f"`{name}` has {len(vocabulary)} tokens but the {layer.name} "
+                                 f"embeds vocabulary_size={layer.vocabulary_size}.")
+        # Built first: they check the vocabularies (padding, [UNK], [START], [END]).
+        source_tokenizer = Seq2SeqTokenizer(source_vocabulary, max_source_length)
+        target_tokenizer = Seq2SeqTokenizer(target_vocabulary, max_target_length + 1,
+                                            add_start_end=True)  # [START] + T tokens
+        if encoder.units != decoder.units:
+            raise ValueError("The decoder attends over the encoder's annotations, so their "
+                             f"`units` must match. Received: encoder units={encoder.units}, "
+                             f"decoder units={decoder.units}")
+        source = keras.Input((None,), dtype="int32", name="source_tokens")
+        target = keras.Input((None,), dtype="int32", name="target_tokens")
+        annotations, summary = encoder(source)
+        logits, attention = decoder(annotations, ops.not_equal(source, 0), summary, target)
+        super().__init__(inputs={"source_tokens": source, "target_tokens": target},
+                         outputs={"logits": logits, "attention": attention}, **kwargs)
+        self.encoder = encoder
+        self.decoder = decoder
+        self.source_vocabulary = source_vocabulary
+        self.target_vocabulary = target_vocabulary
+        self.max_source_length = max_source_length
+        self.max_target_length = max_target_length
+        self.start_id = target_vocabulary.index(START)
+        self.end_id = target_vocabulary.index(END)
+        # Set through __dict__, outside keras' attribute tracking, so the
+        # lookup tables are not part of the weights file (the vocabularies
+        # ship as assets); built here, eagerly, because a table first made
+        # inside a tf.data or tf.function graph could not be used outside it.
+        self.__dict__["source_tokenizer"] = source_tokenizer
+        self.__dict__["target_tokenizer"] = target_tokenizer
+
+    def tokenize_source(self, texts):
+        """Strings `[B]` → int32 ids `[B, S]` and the lengths `[B]` (before
+        truncation). S is the longest of the batch (at least 1, at most
+        max_source_length): short batches decode faster."""
+        ragged = self.source_tokenizer.ragged(texts)
+        lengths = tf.cast(ragged.row_lengths(), tf.int32)
+        width = tf.clip_by_value(tf.reduce_max(tf.concat([lengths, [1]], 0)), 1,
+                                 self.max_source_length)
+        return ragged.to_tensor(shape=[None, self.max_source_length])[:, :width], lengths
+
+    def generate(self, source_tokens, beam_width=1, max_length=None, length_normalization=1.0):
+        """Token ids, attention and scores of the best translation per source.
+
+        Args:
+            source_tokens: int `[B, S]`, 0-padded.
+            beam_width: K; 1 is greedy decoding.
+            max_length: the most tokens (default: max_target_length).
+            length_normalization: see `zoo.models.decoding.beam_search`.
+
+        Returns:
+            dict with ``tokens`` int `[B, T]` (with [END], 0 after it),
+            ``attention`` `[B, T, S]` and ``scores`` `[B]`.
+        """
+        assert_positive_int("beam_width", beam_width)
+        annotations, summary = self.encoder(source_tokens, training=False)
+
+        def repeat(x):  # [B, ...] -> [B·K, ...], each row K times
+            return ops.repeat(x, beam_width, axis=0)
+
+        annotations = repeat(annotations)
+        source_mask = repeat(ops.not_equal(source_tokens, 0))
+        summary = [repeat(s) for s in summary]
+        projected = self.decoder.project_annotations(annotations)
+
+        def step(tokens, state):
+            return self.decoder.step(annotations, source_mask, summary, projected, tokens, state)
+
+        return beam_search(
+            step, self.decoder.initial_state(summary), ops.shape(source_tokens)[0],
+            self.start_id, self.end_id, self.decoder.vocabulary_size,
+            max_length or self.max_target_length, ops.shape(source_tokens)[1],
+            beam_width=beam_width, length_normalization=length_normalization)
+
+    def translate_strings(self, texts, beam_width=1, max_length=None):
+        """The in-graph translation of strings `[B]` (the export serves it).
+
+        Returns:
+            dict with ``translation`` string `[B]` (empty for an empty
+            source), ``attention`` `[B, T_out, T_in]` (T_out: the longest
+            translation, with its [END]; T_in: the longest source; rows sum
+            to 1 over the real source tokens), the ids read and written,
+            ``source_tokens`` `[B, T_in]` and ``target_tokens`` `[B, T_out]`,
+            and ``source_lengths`` int32 `[B]` (before truncation).
+        """
+        source, lengths = self.tokenize_source(texts)
+        result = self.generate(source, beam_width=beam_width, max_length=max_length)
+        # An empty source translates to an empty string.
+        tokens = tf.where(lengths[:, None] > 0, tf.cast(result["tokens"], tf.int32), 0)
+        written = tf.reduce_sum(tf.cast(tokens != 0, tf.int32), axis=1)  # [B]
+        longest = tf.reduce_max(tf.concat([written, [1]], 0))
+        return {
+            "translation": self.target_tokenizer.detokenize(tokens),
+            "attention": tf.convert_to_tensor(result["attention"])[:, :longest],
+            "source_tokens": source,
+            "target_tokens": tokens[:, :longest],
+            "source_lengths": lengths,
+        }
+
+    def translate(self, texts, beam_width=1, return_attention=False, max_length=None):
+        """Translations of a list of strings.
+
+        Returns:
+            A list of B strings; with `return_attention`, also a list of B
+            dicts: ``source`` (the n words the model read, ``[UNK]`` for
+            unknown ones), ``target`` (the m tokens written, [END] included)
+            and ``attention`` (`[m, n]`, each row summing to 1).
+        """
+        if isinstance(texts, (str, bytes)):
+            raise ValueError(f"`texts` must be a list of strings, not one string. "
+                             f"Received: texts={texts!r}")
+        texts = [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in texts]
+        result = {k: v.numpy() for k, v in
+                  self.translate_strings(tf.constant(texts, tf.string), beam_width,
+                                         max_length).items()}
+        too_long = result["source_lengths"] > self.max_source_length
+        if np.any(too_long):
+            warnings.warn(f"{int(np.sum(too_long))} of the texts have more than "
+                          f"max_source_length={self.max_source_length} tokens; "
+                          "they are truncated.", stacklevel=2)
+        translations = [t.decode("utf-8") for t in result["translation"]]
+        if not return_attention:
+            return translations
+        alignments = []
+        for source, target, attention in zip(result["source_tokens"], result["target_tokens"],
+                                             result["attention"]):
+            n, m = np.count_nonzero(source), np.count_nonzero(target)
+            alignments.append({
+                "source": [self.source_vocabulary[j] for j in source[:n]],
+                "target": [self.target_vocabulary[j] for j in target[:m]],
+                "attention": attention[:m, :n],
+            })
+        return translations, alignments
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "source_vocabulary": self.source_vocabulary,
+            "target_vocabulary": self.target_vocabulary,
+            "max_source_length": self.max_source_length,
+            "max_target_length": self.max_target_length,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        config["decoder"] = keras.saving.deserialize_keras_object(config["decoder"])
+        return cls(**config)
