@@ -21,6 +21,12 @@ Signatures per task:
   `class_name` string `[B]`, `probabilities` `[B, C]`, `tokens` string
   `[B, T]` (what the model read, "" where padded) and `attention`
   `[B, H, T, T]` (the last block's; T = the model's max_length).
+- translation: `text` string `[B]` → `translation` string `[B]` (empty for
+  an empty text) and `attention` float `[B, T_out, T_in]` (each written
+  token's alignment over the source tokens, rows summing to 1; zero after
+  [END] and over padding). Tokenisation (tensorflow-text), greedy decoding
+  and detokenisation run in the graph: the serving process imports
+  tensorflow and tensorflow_text.
 """
 
 import argparse

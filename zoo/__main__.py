@@ -1,0 +1,41 @@
+"""The registry from the command line.
+
+    python -m zoo list          every entry, its task and its measured metrics
+    python -m zoo info NAME     one entry as JSON (paper, dataset, target,
+                                command, metrics, weights folder)
+"""
+
+import argparse
+import json
+import sys
+
+from zoo import registry
+
+
+def _metrics_line(metrics):
+    return ", ".join(f"{k}={v}" for k, v in metrics.items()) or "(no trained weights)"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m zoo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="every entry with its measured metrics")
+    info = commands.add_parser("info", help="one entry as JSON")
+    info.add_argument("name")
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        for name in registry.list_models():
+            entry = registry.info(name)
+            print(f"{name}  [{entry['task']}]  {_metrics_line(entry['metrics'])}")
+        return 0
+    try:
+        print(json.dumps(registry.info(args.name), indent=2))
+    except ValueError as error:  # unknown name: the registry's message names close matches
+        print(error, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
