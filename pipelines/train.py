@@ -28,11 +28,22 @@ def task_module(config):
     return importlib.import_module(TASKS[config["task"]])
 
 
+def _positive_int(text):
+    """argparse type: 0 or fewer epochs would save untrained weights over the shipped ones."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer. Received: {text!r}")
+    return value
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m pipelines.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("name", help="zoo entry, e.g. gat_cora (see `zoo.list_models()`)")
-    parser.add_argument("--epochs", type=int, help="cap on epochs (default: the config's)")
+    parser.add_argument("--epochs", type=_positive_int, help="cap on epochs (default: the config's)")
     parser.add_argument("--seed", type=int, help="random seed (default: the config's)")
     parser.add_argument("--dataset", help="train the same architecture on another dataset "
                         "(node classification: cora, citeseer, pubmed)")
