@@ -4,7 +4,13 @@ import keras
 from keras import ops
 
 from zoo import ops as zoo_ops
-from zoo._validation import assert_choice, assert_positive_int, assert_rate
+from zoo._validation import (
+    assert_choice,
+    assert_positive_int,
+    assert_rate,
+    assert_same_size,
+    assert_tensor,
+)
 
 SCORES = ("dot", "scaled_dot", "bilinear", "additive", "qkv")
 
@@ -157,6 +163,53 @@ class Attention(keras.layers.Layer):
         # qkv
         return zoo_ops.dot_scores(ops.matmul(query, self.query_kernel), projected_key)
 
+    def _check_inputs(self, query, value, key, query_mask, value_mask, projected_key):
+        """Shape and dtype errors that name the argument (static shapes only)."""
+        q = assert_tensor("query", query, ("B", "Tq", "Dq"), floating=True)
+        v = assert_tensor("value", value, ("B", "Tv", "Dv"), floating=True)
+        if projected_key is not None:
+            k = assert_tensor("projected_key", projected_key, ("B", "Tv", "D"), floating=True)
+            key_name = "projected_key"
+        elif key is not None:
+            k = assert_tensor("key", key, ("B", "Tv", "Dk"), floating=True)
+            key_name = "key"
+        else:
+            k, key_name = v, "value"
+        if q is None or v is None or k is None:
+            return  # unknown rank: nothing to compare
+        assert_same_size("The batch sizes of `query`, `value` and `key`",
+                         {"query.shape[0]": q[0], "value.shape[0]": v[0], f"{key_name}.shape[0]": k[0]})
+        if key_name != "value":
+            assert_same_size("The lengths Tv of `key` and `value`",
+                             {"value.shape[1]": v[1], f"{key_name}.shape[1]": k[1]})
+        for name, mask, expected in (("query_mask", query_mask, q[:2]),
+                                     ("value_mask", value_mask, v[:2])):
+            if mask is None:
+                continue
+            shape = assert_tensor(name, mask, ("B", "Tq" if name == "query_mask" else "Tv"))
+            if shape is not None and any(a is not None and b is not None and a != b
+                                         for a, b in zip(shape, expected)):
+                raise ValueError(f"`{name}` must have the shape {expected} of the first two "
+                                 f"dimensions of `{name.split('_')[0]}`. Received: {name}.shape={shape}")
+        # The features the score's weights were built for (dot scores compare q and k directly).
+        if self.score in ("dot", "scaled_dot"):
+            if key_name != "projected_key":
+                assert_same_size(f"score={self.score!r} compares query and key directly, so their "
+                                 "last dimensions", {"query dim": q[-1], f"{key_name} dim": k[-1]})
+            return
+        expected = {"query": (self.kernel if self.score == "bilinear" else self.query_kernel).shape[0]}
+        if key_name != "projected_key":
+            expected[key_name] = (self.kernel.shape[1] if self.score == "bilinear"
+                                  else self.key_kernel.shape[0])
+        if self.score == "qkv" and key_name != "value":
+            expected["value"] = (self.key_kernel if self.share_key_value else self.value_kernel).shape[0]
+        for name, size in expected.items():
+            shape = {"query": q, "value": v}.get(name, k)
+            if shape[-1] is not None and shape[-1] != size:
+                raise ValueError(
+                    f"The last dimension of `{name}` must be {size}, the size this layer was built "
+                    f"with (its first call). Received: {name}.shape={shape}")
+
     def call(
         self,
         query,
@@ -168,6 +221,7 @@ class Attention(keras.layers.Layer):
         training=None,
         projected_key=None,
     ):
+        self._check_inputs(query, value, key, query_mask, value_mask, projected_key)
         if projected_key is None:
             projected_key = self.project_key(value if key is None else key)
         scores = self._scores(query, projected_key)  # [B, Tq, Tv]

@@ -5,25 +5,17 @@ import numpy as np
 from keras import ops
 
 from zoo import ops as zoo_ops
-from zoo._validation import assert_choice, assert_positive_int, assert_rate
+from zoo._validation import (
+    assert_choice,
+    assert_finite_features,
+    assert_positive_int,
+    assert_rate,
+    assert_tensor,
+    concrete_value,
+    static_shape,
+)
 
 MERGES = ("concat", "mean")
-
-
-def _concrete(x):
-    """`x` as a NumPy array when it holds values now (eager), else None.
-
-    Lets the layer check edge ids and feature values with a clear message
-    when called eagerly; inside a traced graph there are no values to check.
-    """
-    if isinstance(x, np.ndarray):
-        return x
-    if isinstance(x, keras.KerasTensor) or not hasattr(x, "numpy"):
-        return None
-    try:
-        return keras.ops.convert_to_numpy(x)
-    except Exception:  # A symbolic tensor of the backend: nothing to check.
-        return None
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -144,16 +136,33 @@ class GraphAttention(keras.layers.Layer):
             out = heads * units if self.merge == "concat" else units
             self.bias = weight("bias", (out,), "zeros")
 
+    def _check_shapes(self, node_features, edges, adjacency):
+        """Clear errors for bad shapes (static shapes: eager and traced calls)."""
+        shape = assert_tensor("node_features", node_features, ("N", "F"))
+        if shape is not None and shape[1] is not None and shape[1] != self.kernel.shape[0]:
+            raise ValueError(
+                f"`node_features` must have {self.kernel.shape[0]} features per node, the number "
+                f"this layer was built with (its first call). Received: node_features.shape={shape}")
+        num_nodes = None if shape is None else shape[0]
+        if edges is not None:
+            edges_shape = static_shape(edges)
+            if edges_shape is not None and (len(edges_shape) != 2 or edges_shape[1] not in (None, 2)):
+                raise ValueError(
+                    "`edges` must be an int array of shape [E, 2] holding (source, target) "
+                    f"pairs. Received: edges.shape={edges_shape}")
+        else:
+            adjacency_shape = assert_tensor("adjacency", adjacency, ("N", "N"))
+            if adjacency_shape is not None and any(
+                    d is not None and num_nodes is not None and d != num_nodes for d in adjacency_shape):
+                raise ValueError(
+                    f"`adjacency` must be [N, N] for the N={num_nodes} nodes of node_features. "
+                    f"Received: adjacency.shape={adjacency_shape}")
+
     def _check_inputs(self, node_features, edges):
         """Clear errors for bad values, when they are known (eager calls)."""
-        features = _concrete(node_features)
-        if features is not None and not np.all(np.isfinite(features)):
-            bad = np.argwhere(~np.isfinite(features))[0]
-            raise ValueError(
-                f"`node_features` must be finite; node {bad[0]}, feature {bad[1]} is "
-                f"{features[tuple(bad)]}. Replace missing values before the graph layer."
-            )
-        values = None if edges is None else _concrete(edges)
+        features = concrete_value(node_features)
+        assert_finite_features(features)
+        values = None if edges is None else concrete_value(edges)
         if values is None:
             return
         num_nodes = features.shape[0] if features is not None else None
@@ -189,6 +198,7 @@ class GraphAttention(keras.layers.Layer):
                 f"edges={'None' if edges is None else 'a tensor'}, "
                 f"adjacency={'None' if adjacency is None else 'a tensor'}"
             )
+        self._check_shapes(node_features, edges, adjacency)
         if not training:  # Eager inference only: a training step must not pay for it.
             self._check_inputs(node_features, edges)
         num_nodes = ops.shape(node_features)[0]

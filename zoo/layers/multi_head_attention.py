@@ -4,7 +4,13 @@ import keras
 from keras import ops
 
 from zoo import ops as zoo_ops
-from zoo._validation import assert_choice, assert_positive_int, assert_rate
+from zoo._validation import (
+    assert_choice,
+    assert_positive_int,
+    assert_rate,
+    assert_same_size,
+    assert_tensor,
+)
 
 SCORES = ("dot", "scaled_dot")
 MERGES = ("concat", "mean")
@@ -135,6 +141,26 @@ class MultiHeadAttention(keras.layers.Layer):
         context = ops.transpose(context, (0, 2, 1, 3))  # [B, Tq, H, dv]
         return ops.reshape(context, (batch, length, self.num_heads * self.value_dim))
 
+    def _check_masks(self, masks, query_shape, value_shape):
+        """`masks`: name -> mask; each must fit [B, Tq] (query_mask),
+        [B, Tv] (value_mask, key_mask) or [B, Tq, Tv] (attention_mask)."""
+        batch, tq = (query_shape or (None, None))[:2]
+        tv = (value_shape or (None, None))[1]
+        layouts = {"query_mask": (("B", "Tq"), (batch, tq)),
+                   "value_mask": (("B", "Tv"), (batch, tv)), "key_mask": (("B", "Tv"), (batch, tv)),
+                   "mask": (("B", "T"), (batch, tq)),
+                   "attention_mask": (("B", "Tq", "Tv"), (batch, tq, tv))}
+        for name, mask in masks.items():
+            if mask is None:
+                continue
+            layout, expected = layouts[name]
+            shape = assert_tensor(name, mask, layout)
+            # A size-1 dimension of attention_mask broadcasts.
+            if shape is not None and any(a is not None and b is not None and a != b and a != 1
+                                         for a, b in zip(shape, expected)):
+                raise ValueError(f"`{name}` must be a mask [{', '.join(layout)}] = {expected}. "
+                                 f"Received: {name}.shape={shape}")
+
     def call(
         self,
         query,
@@ -148,6 +174,16 @@ class MultiHeadAttention(keras.layers.Layer):
         return_attention_scores=False,
         training=None,
     ):
+        q = assert_tensor("query", query, ("B", "Tq", "Dq"), floating=True)
+        v = assert_tensor("value", value, ("B", "Tv", "Dv"), floating=True)
+        k = v if key is None else assert_tensor("key", key, ("B", "Tv", "Dk"), floating=True)
+        if q is not None and v is not None and k is not None:
+            assert_same_size("The batch sizes of `query`, `value` and `key`",
+                             {"query.shape[0]": q[0], "value.shape[0]": v[0], "key.shape[0]": k[0]})
+            assert_same_size("The lengths Tv of `key` and `value`",
+                             {"value.shape[1]": v[1], "key.shape[1]": k[1]})
+        self._check_masks({"query_mask": query_mask, "value_mask": value_mask, "key_mask": key_mask,
+                           "attention_mask": attention_mask}, q, v)
         key = value if key is None else key
         if key_mask is not None:
             value_mask = key_mask if value_mask is None else ops.logical_and(value_mask, key_mask)

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from zoo import ops as zoo_ops
+from zoo._validation import assert_tensor
 from zoo.layers.multi_head_attention import MultiHeadAttention
 
 
@@ -88,6 +89,12 @@ class SelfAttention(MultiHeadAttention):
         return_attention_scores=False,
         training=None,
     ):
+        shape = assert_tensor("inputs", inputs, ("B", "T", "D"), floating=True)
+        built = self.qkv_dense.kernel.shape[0]
+        if shape is not None and shape[-1] is not None and shape[-1] != built:
+            raise ValueError(f"The last dimension of `inputs` must be {built}, the size this layer "
+                             f"was built with (its first call). Received: inputs.shape={shape}")
+        self._check_masks({"mask": mask, "attention_mask": attention_mask}, shape, shape)
         batch, length = ops.shape(inputs)[0], ops.shape(inputs)[1]
         mask = zoo_ops.merge_masks(mask, mask, attention_mask, use_causal_mask,
                                    query_length=length, value_length=length)

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from zoo._validation import assert_positive_int, assert_rate
+from zoo._validation import assert_positive_int, assert_rate, assert_tensor
 from zoo.layers.self_attention import SelfAttention
 
 
@@ -96,6 +96,8 @@ class TransformerEncoderBlock(keras.layers.Layer):
         return_attention_scores=False,
         training=None,
     ):
+        # Checked here too: an int input would fail first in the residual sum.
+        assert_tensor("inputs", inputs, ("B", "T", "D"), floating=True)
         x = self.attention_norm(inputs) if self.norm_first else inputs
         x, weights = self.attention(
             x, mask=mask, attention_mask=attention_mask,

@@ -67,6 +67,11 @@ def masked_softmax(scores, mask=None, axis=-1):
     """
     dtype = scores.dtype
     x = ops.cast(scores, "float32")
+    if x.shape[axis] == 1:
+        # One key (a one-word sentence, a 1 × 1 grid): every weight is 1.
+        # Not ops.softmax, which warns on a size-1 axis at every call.
+        weights = ops.ones_like(x)
+        return ops.cast(weights if mask is None else weights * ops.cast(mask, "float32"), dtype)
     if mask is None:
         return ops.cast(ops.softmax(x, axis=axis), dtype)
     mask = ops.cast(mask, "float32")

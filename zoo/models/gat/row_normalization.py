@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from zoo._validation import assert_finite_features, concrete_value
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class RowNormalization(keras.layers.Layer):
@@ -17,6 +19,8 @@ class RowNormalization(keras.layers.Layer):
     [[0.25, 0.75], [0.0, 0.0]]
     """
 
-    def call(self, inputs):
+    def call(self, inputs, training=None):
+        if not training:  # eager inference: a NaN would spread over its row before the GAT layer checks
+            assert_finite_features(concrete_value(inputs))
         total = ops.sum(inputs, axis=-1, keepdims=True)  # [N, 1]
         return inputs / ops.where(total == 0, ops.ones_like(total), total)
