@@ -14,6 +14,7 @@ import difflib
 import inspect
 import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -118,11 +119,16 @@ def load(name, weights="trained", **overrides):
 
     Raises:
         ValueError: unknown name (naming close matches), unknown override
-            (naming the valid keys), or weights that do not fit.
-        FileNotFoundError: the trained weights are not there (naming the
-            command that trains them).
+            (naming the valid keys), a `weights` that is not one of the
+            three kinds, a weights file that does not match its metrics
+            card, cannot be read (truncated, corrupt) or does not fit.
+        FileNotFoundError: the weights file is not there (for the trained
+            weights: naming the command that trains them).
     """
     entry = _entry(name)
+    if weights is not None and not isinstance(weights, (str, os.PathLike)):
+        raise ValueError(f"`weights` must be 'trained', None or a path to a .weights.h5 file. "
+                         f"Received: weights={weights!r}")
     valid = list(inspect.signature(entry.builder).parameters)
     unknown = sorted(set(overrides) - set(valid))
     if unknown:
@@ -148,9 +154,14 @@ def load(name, weights="trained", **overrides):
         return model
     path = entry.weights_dir / WEIGHTS_FILE if weights == "trained" else Path(weights)
     if not path.is_file():
+        if weights == "trained":
+            raise FileNotFoundError(
+                f"No weights for {name!r} at {path}. Train them with `{entry.command}` "
+                "(or pass weights=None for a fresh model)."
+            )
         raise FileNotFoundError(
-            f"No weights for {name!r} at {path}. Train them with `{entry.command}` "
-            "(or pass weights=None for a fresh model)."
+            f"No weights file at {path}. `weights` must be 'trained' (the shipped weights), "
+            f"None (fresh weights) or the path of a .weights.h5 file. Received: weights={weights!r}"
         )
     if weights == "trained":
         expected = (entry.card() or {}).get("weights_sha256")
@@ -163,6 +174,11 @@ def load(name, weights="trained", **overrides):
             )
     try:
         model.load_weights(str(path))
+    except (OSError, zipfile.BadZipFile) as error:  # h5py / zipfile could not read it
+        raise ValueError(
+            f"The weights file {path} cannot be read: it is truncated or corrupt, or not a Keras "
+            f"weights file ({error}). Replace it, or re-create it with `{entry.command}`."
+        ) from error
     except Exception as error:  # Keras raises several types for a mismatch.
         raise ValueError(
             f"The weights at {path} do not fit {name!r} built with overrides "
