@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from zoo._validation import assert_positive_int
+from zoo._validation import assert_positive_int, text_list
 from zoo.models.decoding import beam_search
 from zoo.models.seq2seq.seq2seq_tokenizer import END, START, Seq2SeqTokenizer
 
@@ -109,6 +109,7 @@ class Seq2SeqTranslator(keras.Model):
             ``attention`` `[B, T, S]` and ``scores`` `[B]`.
         """
         assert_positive_int("beam_width", beam_width)
+        assert_positive_int("max_length", max_length, allow_none=True)
         annotations, summary = self.encoder(source_tokens, training=False)
 
         def repeat(x):  # [B, ...] -> [B·K, ...], each row K times
@@ -162,10 +163,9 @@ class Seq2SeqTranslator(keras.Model):
             unknown ones), ``target`` (the m tokens written, [END] included)
             and ``attention`` (`[m, n]`, each row summing to 1).
         """
-        if isinstance(texts, (str, bytes)):
-            raise ValueError(f"`texts` must be a list of strings, not one string. "
-                             f"Received: texts={texts!r}")
-        texts = [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in texts]
+        texts = text_list(texts)
+        if not texts:
+            return ([], []) if return_attention else []
         result = {k: v.numpy() for k, v in
                   self.translate_strings(tf.constant(texts, tf.string), beam_width,
                                          max_length).items()}

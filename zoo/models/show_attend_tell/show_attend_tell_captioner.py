@@ -71,6 +71,7 @@ class ShowAttendTellCaptioner(keras.Model):
         """
         if (images is None) == (annotations is None):
             raise ValueError("Pass exactly one of `images` and `annotations`.")
+        assert_positive_int("max_length", max_length, allow_none=True)
         if annotations is None:
             annotations = self.encoder(images)
         return self.decoder.generate(
@@ -105,6 +106,15 @@ class ShowAttendTellCaptioner(keras.Model):
         if images.shape[1:3] != (size, size):
             raise ValueError(f"`images` must be {size} × {size} (resize them first). "
                              f"Received: images with shape {images.shape}")
+        if images.dtype.kind not in "uif":
+            raise ValueError("`images` must hold RGB numbers in [0, 255]. "
+                             f"Received: images.dtype={images.dtype}")
+        if not len(images):
+            return ([], []) if return_attention else []
+        if not np.all(np.isfinite(images)):
+            bad = np.argwhere(~np.isfinite(images))[0]
+            raise ValueError(f"`images` must be finite; image {bad[0]} has {images[tuple(bad)]} at "
+                             f"pixel {tuple(int(i) for i in bad[1:3])}, channel {bad[3]}.")
         if images.dtype.kind == "f" and images.max() <= 1.0 and images.max() > 0:
             warnings.warn("`images` look scaled to [0, 1]; the model expects RGB in [0, 255].",
                           stacklevel=2)

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo._validation import assert_choice, assert_rate
+from zoo._validation import assert_choice, assert_rate, text_list
 from zoo.models.transformer_encoder.masked_mean_pooling import MaskedMeanPooling
 
 PAD, UNK = "", "[UNK]"
@@ -127,9 +127,7 @@ class TransformerEncoderClassifier(keras.Model):
             arrays `[H, n, n]`: the last block's self-attention over those n
             words).
         """
-        if isinstance(texts, (str, bytes)):
-            raise ValueError(f"`texts` must be a list of strings, not one string. Received: texts={texts!r}")
-        texts = [t.decode("utf-8") if isinstance(t, bytes) else str(t) for t in texts]
+        texts = text_list(texts)
         ids = self.tokenizer(texts)  # [B, longest]: tokenised once, for the lengths and the model
         lengths = np.count_nonzero(ops.convert_to_numpy(ids), axis=1)
         if np.any(lengths > self.max_length):
