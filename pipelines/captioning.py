@@ -155,6 +155,14 @@ def decode_images(image_bytes, image_size):
     return decoded.reduce(empty, scatter)
 
 
+def warmup_inputs(config, data_dir=None):
+    """TF Serving warm-up inputs for `pipelines.export`: the encoded bytes
+    of the first test images, as one image and as a batch of 4."""
+    dataset = flickr8k.load_flickr8k(data_dir)
+    images = [tf.io.gfile.GFile(path, "rb").read() for path in dataset.image_paths("test")[:5]]
+    return [{"image_bytes": images[:1]}, {"image_bytes": images[1:]}]
+
+
 def serving(name, weights="trained", beam_width=3):
     """(what to track, serving function, input signature) for `pipelines.export`:
     image bytes in; caption, attention `[B, T, h, w]` and per-item error out."""

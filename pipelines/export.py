@@ -8,6 +8,15 @@ loads with `tf.saved_model.load` in a process that cannot import `zoo` or
 module's `serving(name, weights)` gives what to track (the model and any
 lookup tables) and the serving function.
 
+TF Serving warm-up: `VERSION/assets.extra/tf_serving_warmup_requests` holds
+`PredictRequest`s for `serving_default` built from real test-split examples
+of the entry's dataset (each task module's `warmup_inputs`), which TF
+Serving replays before it serves the version, so the first client request
+does not pay for graph optimisation and table initialisation. The dataset
+is found like training finds it (`--data-dir`, `$ZOO_DATA_DIR`, the cache,
+else downloaded); if it cannot be had, the SavedModel is still written,
+without warm-up, and a warning says so.
+
 Signatures per task:
 
 - node classification: `node_features` float `[N, F]`, `edges` int32
@@ -31,25 +40,101 @@ Signatures per task:
 
 import argparse
 import os
+import warnings
 
 import keras
+import tensorflow as tf
 
 from pipelines.configs import get_config
+from pipelines.data.download import DatasetNotFoundError
 from pipelines.train import task_module
 
+SIGNATURE = "serving_default"
+# Where TF Serving looks for warm-up records (SavedModel assets.extra).
+WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 
-def export(name, output_dir="savedmodels", version=1, weights="trained"):
-    """Writes entry `name` as a TF Serving SavedModel; returns its folder."""
+
+def export(name, output_dir="savedmodels", version=1, weights="trained", data_dir=None,
+           warmup=True):
+    """Writes entry `name` as a TF Serving SavedModel; returns its folder.
+
+    Args:
+        warmup: write `assets.extra/tf_serving_warmup_requests` from real
+            examples of the entry's dataset (found in `data_dir`,
+            `$ZOO_DATA_DIR` or the cache, else downloaded). If the dataset
+            cannot be had, the SavedModel is written without it and a
+            `UserWarning` says so.
+
+    Raises:
+        ValueError: the dataset's examples do not fit the serving signature
+            (weights trained on other data: export with `warmup=False`).
+    """
+    config = get_config(name)
     # Each task module knows its serving function, as it knows its training.
-    task = task_module(get_config(name))
+    task = task_module(config)
     resources, serve, signature = task.serving(name, weights)
+    requests, missing = [], None
+    if warmup:
+        try:
+            requests = task.warmup_inputs(config, data_dir)
+        except DatasetNotFoundError as err:
+            missing = err
+        _check_fits_signature(requests, signature, config)
     archive = keras.export.ExportArchive()
     for resource in resources:  # the model, and e.g. its tokenizer's lookup table
         archive.track(resource)
-    archive.add_endpoint("serving_default", serve, input_signature=signature)
+    archive.add_endpoint(SIGNATURE, serve, input_signature=signature)
     path = os.path.join(output_dir, name, str(version))
     archive.write_out(path, verbose=False)
+    warmup_path = os.path.join(path, WARMUP_FILE)
+    if requests:
+        write_warmup_requests(warmup_path, name, requests)
+    elif tf.io.gfile.exists(warmup_path):
+        # An earlier export's requests may not fit this model: TF Serving would fail to load it.
+        tf.io.gfile.remove(warmup_path)
+    if missing:
+        warnings.warn(f"No TF Serving warm-up file written ({warmup_path}): "
+                      f"the {config['dataset']} examples it is built from are not available. "
+                      f"{missing}\nThe SavedModel itself is complete; pass --data-dir (or set "
+                      "ZOO_DATA_DIR) to add the warm-up, or --no-warmup to silence this.",
+                      stacklevel=2)
     return path
+
+
+def _check_fits_signature(requests, signature, config):
+    """TF Serving refuses to load a version whose warm-up request fails, so a
+    request that does not fit the signature is an error here, at export."""
+    specs = {spec.name: spec for spec in signature}
+    for inputs in requests:
+        if set(inputs) != set(specs):
+            raise ValueError(f"Warm-up inputs {sorted(inputs)} are not the signature's "
+                             f"{sorted(specs)}.")
+        for key, value in inputs.items():
+            tensor = tf.constant(value)
+            if not specs[key].is_compatible_with(tensor):
+                raise ValueError(
+                    f"The {config['dataset']} warm-up example `{key}` ({tensor.dtype.name} "
+                    f"{tensor.shape}) does not fit the model's serving input {specs[key]} (weights "
+                    "trained on other data?). Export with --no-warmup (warmup=False).")
+
+
+def write_warmup_requests(warmup_path, name, requests):
+    """Writes TF Serving's warm-up file (`VERSION/assets.extra/tf_serving_warmup_requests`):
+    per dict of inputs in `requests`, a `PredictionLog` record holding a
+    `PredictRequest` for `serving_default`."""
+    # tensorflow-serving-api is needed only here, not to train or to load models.
+    from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
+
+    tf.io.gfile.makedirs(os.path.dirname(warmup_path))
+    with tf.io.TFRecordWriter(warmup_path) as writer:
+        for inputs in requests:
+            request = predict_pb2.PredictRequest(
+                model_spec=model_pb2.ModelSpec(name=name, signature_name=SIGNATURE))
+            for key, value in inputs.items():
+                request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
+            log = prediction_log_pb2.PredictionLog(
+                predict_log=prediction_log_pb2.PredictLog(request=request))
+            writer.write(log.SerializeToString())
 
 
 def main(argv=None):
@@ -59,9 +144,15 @@ def main(argv=None):
     parser.add_argument("--version", type=int, default=1, help="TF Serving model version")
     parser.add_argument("--output-dir", default="savedmodels", help="writes OUTPUT_DIR/NAME/VERSION")
     parser.add_argument("--weights", default="trained", help="a .weights.h5 file (default: shipped)")
+    parser.add_argument("--data-dir", help="dataset folder the warm-up examples come from "
+                                           "(default: $ZOO_DATA_DIR or the cache)")
+    parser.add_argument("--no-warmup", dest="warmup", action="store_false",
+                        help="write no assets.extra/tf_serving_warmup_requests")
     args = parser.parse_args(argv)
-    path = export(args.name, args.output_dir, args.version, args.weights)
+    path = export(args.name, args.output_dir, args.version, args.weights, args.data_dir, args.warmup)
     print(f"SavedModel for TF Serving: {path}")
+    if args.warmup and tf.io.gfile.exists(os.path.join(path, WARMUP_FILE)):
+        print(f"TF Serving warm-up requests: {os.path.join(path, WARMUP_FILE)}")
     return path
 
 

@@ -112,6 +112,13 @@ def evaluation_data(model, config, data_dir=None):
     return data
 
 
+def warmup_inputs(config, data_dir=None):
+    """TF Serving warm-up inputs for `pipelines.export`: the first test
+    sentences, as one text and as a batch of 8."""
+    texts = load_data(config, data_dir).texts["test"]
+    return [{"text": texts[:1]}, {"text": texts[1:9]}]
+
+
 def serving(name, weights="trained"):
     """(what to track, serving function, input signature) for `pipelines.export`:
     text in; label, class name, probabilities, tokens and the last block's

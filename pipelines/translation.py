@@ -114,6 +114,13 @@ def evaluation_data(model, config, data_dir=None):
     return load_data(config, data_dir)
 
 
+def warmup_inputs(config, data_dir=None):
+    """TF Serving warm-up inputs for `pipelines.export`: the first test
+    source sentences, as one text and as a batch of 8."""
+    sources = load_data(config, data_dir).sources["test"]
+    return [{"text": sources[:1]}, {"text": sources[1:9]}]
+
+
 def serving(name, weights="trained", beam_width=1):
     """(what to track, serving function, input signature) for `pipelines.export`:
     text in; translation and its alignment `[B, T_out, T_in]` out."""

@@ -1,49 +1,19 @@
 """Exports load and run in a process that cannot import zoo or pipelines."""
 
 
-import subprocess
-import sys
-import textwrap
-
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import zoo
-from pipelines import cards, export
+from pipelines import cards, export, node_classification
 from pipelines.captioning import VOCABULARY_FILE
-from pipelines.data import flickr8k
+from pipelines.data import flickr8k, planetoid
+from tests.pipelines.fresh_serving import read_warmup_requests, serve_in_fresh_process
 
 pytestmark = pytest.mark.tf_only
 
 VOCAB = ["", "[UNK]", "[START]", "[END]", "a", "dog", "runs", "on", "grass"]
-
-# Runs in a fresh interpreter: zoo and pipelines are made unimportable.
-SERVE = textwrap.dedent("""
-    import json, sys
-    sys.modules["zoo"] = None
-    sys.modules["pipelines"] = None
-    import numpy as np
-    import tensorflow as tf
-    import tensorflow_text  # noqa: F401  (registers the text ops the translator uses)
-    path, inputs, output = sys.argv[1:]
-    serve = tf.saved_model.load(path).signatures["serving_default"]
-    arrays = dict(np.load(inputs, allow_pickle=False))
-    result = serve(**{k: tf.constant(v) for k, v in arrays.items()})
-    # Strings come back as object arrays; bytes arrays need no pickle.
-    np.savez(output, **{k: v.numpy().astype(bytes) if v.dtype == tf.string else v.numpy()
-                        for k, v in result.items()})
-""")
-
-
-def _serve_in_fresh_process(path, inputs, tmp_path):
-    np.savez(tmp_path / "inputs.npz", **inputs)
-    script = tmp_path / "serve.py"
-    script.write_text(SERVE)
-    subprocess.run([sys.executable, str(script), str(path), str(tmp_path / "inputs.npz"),
-                    str(tmp_path / "outputs.npz")], check=True, cwd=tmp_path)
-    return dict(np.load(tmp_path / "outputs.npz"))
-
 
 def _ship(name, model, builder_kwargs, weights_dir, vocabulary=None):
     """Writes weights + card (+ vocabulary) the way pipelines.train does."""
@@ -70,11 +40,12 @@ def test_captioner_export_serves_captions_and_per_item_errors(tmp_path, monkeypa
     model = zoo.load(name, weights=None, vocabulary=VOCAB, **kwargs)
     _ship(name, model, kwargs, tmp_path / "weights", VOCAB)
 
-    path = export.export(name, output_dir=str(tmp_path / "export"), version=3)
+    # Toy models: the real datasets' warm-up examples need not fit them (tests below).
+    path = export.export(name, output_dir=str(tmp_path / "export"), version=3, warmup=False)
     assert path == str(tmp_path / "export" / name / "3")
     images = _images()
-    out = _serve_in_fresh_process(path, {"image_bytes": np.array(images, dtype=object).astype(bytes)},
-                                  tmp_path)
+    encoded = np.array(images, dtype=object).astype(bytes)
+    out = serve_in_fresh_process(path, [{"image_bytes": encoded}], tmp_path)[0]
     assert out["caption"].shape == (5,) and out["attention"].shape == (5, 5, 2, 2)
     valid = [0, 2, 4]
     assert all(out["error"][i] == b"" for i in valid)
@@ -89,20 +60,61 @@ def test_captioner_export_serves_captions_and_per_item_errors(tmp_path, monkeypa
         np.testing.assert_allclose(out["attention"][i, :len(m)], m, rtol=1e-4, atol=1e-5)
 
 
-def test_gat_export_serves_logits_and_attention(tmp_path, monkeypatch):
-    name = "gat_cora"
-    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
+def _ship_toy_gat(weights_dir, monkeypatch):
+    """A 5-feature, 3-class gat_cora shipped in weights_dir; returns the model."""
+    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(weights_dir))
     kwargs = dict(num_features=5, num_classes=3)
-    model = zoo.load(name, weights=None, return_attention=True, **kwargs)
-    _ship(name, model, kwargs, tmp_path / "weights")
-    path = export.export(name, output_dir=str(tmp_path / "export"))
-    inputs = {"node_features": np.random.default_rng(0).random((6, 5)).astype("float32"),
-              "edges": np.array([[0, 1], [1, 0], [2, 3], [3, 2]], "int32")}
-    out = _serve_in_fresh_process(path, inputs, tmp_path)
-    expected = model(inputs, training=False)
-    np.testing.assert_allclose(out["logits"], expected["logits"], rtol=1e-5, atol=1e-6)
-    for i, a in enumerate(expected["attention"]):
-        np.testing.assert_allclose(out[f"attention_{i}"], a, rtol=1e-5, atol=1e-6)
+    model = zoo.load("gat_cora", weights=None, return_attention=True, **kwargs)
+    _ship("gat_cora", model, kwargs, weights_dir)
+    return model
+
+
+def _toy_graph(num_nodes, num_features=5):
+    return {"node_features": np.random.default_rng(num_nodes).random((num_nodes, num_features)).astype("float32"),
+            "edges": np.array([[0, 1], [1, 0], [2, 3], [3, 2]], "int32")}
+
+
+def test_gat_export_serves_logits_and_attention_and_writes_warmup_requests(tmp_path, monkeypatch):
+    model = _ship_toy_gat(tmp_path / "weights", monkeypatch)
+    graphs = [_toy_graph(6), _toy_graph(4)]
+    monkeypatch.setattr(node_classification, "warmup_inputs", lambda config, data_dir: graphs)
+    path = export.export("gat_cora", output_dir=str(tmp_path / "export"))
+
+    requests = read_warmup_requests(path)  # what TF Serving replays before serving
+    assert len(requests) == 2
+    for request, graph in zip(requests, graphs):
+        assert request.keys() == graph.keys()
+        for key, proto in request.items():
+            np.testing.assert_array_equal(tf.make_ndarray(proto), graph[key])
+    for graph, out in zip(graphs, serve_in_fresh_process(path, requests, tmp_path)):
+        expected = model(graph, training=False)
+        np.testing.assert_allclose(out["logits"], expected["logits"], rtol=1e-5, atol=1e-6)
+        for i, a in enumerate(expected["attention"]):
+            np.testing.assert_allclose(out[f"attention_{i}"], a, rtol=1e-5, atol=1e-6)
+
+
+def test_export_without_the_dataset_warns_and_writes_no_warmup(tmp_path, monkeypatch, offline_env):
+    _ship_toy_gat(tmp_path / "weights", monkeypatch)
+    # Cora is in no data folder and its download fails.
+    monkeypatch.setattr(planetoid, "PLANETOID_URL", (tmp_path / "nowhere").as_uri() + "/")
+    stale = tmp_path / "export" / "gat_cora" / "1" / export.WARMUP_FILE
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"an earlier export's requests")
+    # The warning carries the loader's report of the files missing and where it looked.
+    with pytest.warns(UserWarning, match=r"(?s)No TF Serving warm-up file written.*ind\.cora"):
+        path = export.export("gat_cora", output_dir=str(tmp_path / "export"))
+    assert (tmp_path / "export" / "gat_cora" / "1" / "saved_model.pb").is_file()
+    assert not stale.exists()  # it would not fit the new model: TF Serving would refuse it
+    assert path == str(stale.parents[1])
+
+
+def test_export_rejects_warmup_examples_that_do_not_fit_the_signature(tmp_path, monkeypatch):
+    _ship_toy_gat(tmp_path / "weights", monkeypatch)
+    monkeypatch.setattr(node_classification, "warmup_inputs",
+                        lambda config, data_dir: [_toy_graph(6, num_features=7)])
+    with pytest.raises(ValueError, match=r"node_features.*does not fit.*--no-warmup"):
+        export.export("gat_cora", output_dir=str(tmp_path / "export"))
+    assert not (tmp_path / "export").exists()  # nothing half-written
 
 
 def test_text_classifier_export_serves_labels_and_attention_for_any_text(tmp_path, monkeypatch):
@@ -114,11 +126,11 @@ def test_text_classifier_export_serves_labels_and_attention_for_any_text(tmp_pat
     _ship(name, model, kwargs, tmp_path / "weights", vocabulary)
     (tmp_path / "weights" / name / "labels.txt").write_text("neg\npos\n")
 
-    path = export.export(name, output_dir=str(tmp_path / "export"))
+    path = export.export(name, output_dir=str(tmp_path / "export"), warmup=False)
     # Empty, too long (truncated), unknown words and characters, mixed in one batch.
     texts = ["Good movie!", "", "not " * 50, "zzz ¿qué? \u00e9t\u00e9 \U0001f600", "bad"]
     encoded = np.array([t.encode("utf-8") for t in texts], dtype=object).astype(bytes)
-    out = _serve_in_fresh_process(path, {"text": encoded}, tmp_path)
+    out = serve_in_fresh_process(path, [{"text": encoded}], tmp_path)[0]
     assert out["label"].dtype == np.int32 and out["label"].shape == (5,)
     assert out["probabilities"].shape == (5, 2) and out["attention"].shape == (5, 2, 5, 5)
     expected = model.classify(texts, return_attention=True)
@@ -146,11 +158,11 @@ def test_translator_export_serves_translations_and_alignments_for_any_text(tmp_p
     (folder / "source_vocabulary.txt").write_text("\n".join(source) + "\n")
     (folder / "target_vocabulary.txt").write_text("\n".join(target) + "\n")
 
-    path = export.export(name, output_dir=str(tmp_path / "export"))
+    path = export.export(name, output_dir=str(tmp_path / "export"), warmup=False)
     # Empty, too long (truncated), unknown words and characters, mixed in one batch.
     texts = ["¿Dónde está el perro?", "", "perro " * 20, "zzz ¿qué? \u00e9t\u00e9 \U0001f600"]
     encoded = np.array([t.encode("utf-8") for t in texts], dtype=object).astype(bytes)
-    out = _serve_in_fresh_process(path, {"text": encoded}, tmp_path)
+    out = serve_in_fresh_process(path, [{"text": encoded}], tmp_path)[0]
     with pytest.warns(UserWarning, match="truncated"):
         translations, alignments = model.translate(texts, return_attention=True)
     assert [t.decode() for t in out["translation"]] == translations
