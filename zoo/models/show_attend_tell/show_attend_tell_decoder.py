@@ -8,6 +8,39 @@ from zoo.layers.attention import SCORES, Attention
 from zoo.models.decoding import beam_search
 
 
+def _scan(step, init, xs):
+    """`ops.scan(step, init, xs)` (the outputs having the carry's structure,
+    a flat tuple) in a form XLA can differentiate.
+
+    Keras' TensorFlow scan is a `tf.while_loop` without
+    `maximum_iterations`, and XLA (`jit_compile=True`, TPUs) cannot build
+    the gradient of such a loop. This runs the same steps in a while loop
+    bounded by the sequence length and writes step t's outputs into row t
+    of `[T, ...]` buffers by a one-hot sum, which is exact (x + 0·y and
+    0 + 1·y): the results, gradients included, are the bits of `ops.scan`.
+    On JAX it is `ops.scan` itself (lax.scan), as JAX's while loop has no
+    reverse-mode gradient.
+    """
+    if keras.backend.backend() == "jax":
+        return ops.scan(step, init, xs)
+    steps = ops.shape(xs)[0]
+    positions = ops.arange(steps)
+
+    def body(t, carry, outputs):
+        carry, ys = step(carry, ops.take(xs, t, axis=0))
+        here = positions == t  # [T]
+        outputs = tuple(
+            out + ops.reshape(ops.cast(here, out.dtype), (-1,) + (1,) * len(y.shape)) * y[None]
+            for out, y in zip(outputs, ys))  # [T, ...] + [T, 1, ...] · [1, ...]
+        return t + 1, tuple(carry), outputs
+
+    outputs = tuple(ops.zeros((steps, *ops.shape(x)), x.dtype) for x in init)
+    _, carry, outputs = ops.while_loop(
+        lambda t, *_: t < steps, body, (ops.convert_to_tensor(0, "int32"), tuple(init), outputs),
+        maximum_iterations=steps)
+    return carry, outputs
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class ShowAttendTellDecoder(keras.layers.Layer):
     """The soft-attention caption decoder of Xu et al. (2015), §3.1.2.
@@ -157,7 +190,7 @@ class ShowAttendTellDecoder(keras.layers.Layer):
         batch, num_regions = ops.shape(annotations)[0], ops.shape(annotations)[1]
         init = (ops.zeros_like(annotations[:, 0]), ops.zeros((batch, num_regions), "float32"),
                 *state)
-        _, (z, alpha, h, _) = ops.scan(
+        _, (z, alpha, h, _) = _scan(
             step, init, ops.transpose(embedded, (1, 0, 2))
         )  # scans time: [T, B, E] -> z [T, B, D], α [T, B, L], h [T, B, U]
         h = ops.transpose(h, (1, 0, 2))  # [T, B, U] -> [B, T, U]
