@@ -2,6 +2,7 @@
 
 import json
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -28,37 +29,21 @@ class LossAndAccuracyEarlyStopping(keras.callbacks.Callback):
             best_acc, best_loss = max(...), min(...); wait = 0
         else: wait += 1; stop when wait == patience
 
-    At the end the kept weights are restored. Its state is written to
-    `backup_dir` every `save_every` epochs (next to BackupAndRestore's), so a
-    resumed run continues with the same best weights and patience count.
+    At the end the kept weights are restored. `EpochBackupAndRestore` keeps
+    its state (`CALLBACK_STATE`), so a resumed run continues with the same
+    best weights and patience count.
     """
 
-    def __init__(self, patience=100, loss="val_loss", accuracy="val_accuracy",
-                 backup_dir=None, save_every=50):
+    def __init__(self, patience=100, loss="val_loss", accuracy="val_accuracy"):
         super().__init__()
         self.patience = patience
         self.loss_key = loss
         self.accuracy_key = accuracy
-        self.backup_dir = backup_dir
-        self.save_every = save_every
-
-    def _state_paths(self):
-        return (os.path.join(self.backup_dir, "early_stopping.json"),
-                os.path.join(self.backup_dir, "early_stopping.weights.npz"))
 
     def on_train_begin(self, logs=None):
         self.best_accuracy, self.best_loss = -np.inf, np.inf
         self.wait, self.best_epoch, self.best_weights = 0, None, None
         self.stopped_epoch = None
-        if self.backup_dir and os.path.exists(self._state_paths()[0]):
-            state_path, weights_path = self._state_paths()
-            with open(state_path) as f:
-                state = json.load(f)
-            self.best_accuracy, self.best_loss = state["best_accuracy"], state["best_loss"]
-            self.wait, self.best_epoch = state["wait"], state["best_epoch"]
-            if os.path.exists(weights_path):
-                with np.load(weights_path) as data:
-                    self.best_weights = [data[f"w{i}"] for i in range(len(data.files))]
 
     def on_epoch_end(self, epoch, logs=None):
         accuracy, loss = logs[self.accuracy_key], logs[self.loss_key]
@@ -74,52 +59,182 @@ class LossAndAccuracyEarlyStopping(keras.callbacks.Callback):
             if self.wait >= self.patience:
                 self.stopped_epoch = epoch
                 self.model.stop_training = True
-        if self.backup_dir and (epoch + 1) % self.save_every == 0:
-            self._save_state()
-
-    def _save_state(self):
-        os.makedirs(self.backup_dir, exist_ok=True)
-        state_path, weights_path = self._state_paths()
-        if self.best_weights is not None:
-            np.savez(weights_path + ".tmp.npz",
-                     **{f"w{i}": w for i, w in enumerate(self.best_weights)})
-            os.replace(weights_path + ".tmp.npz", weights_path)
-        state = dict(best_accuracy=float(self.best_accuracy), best_loss=float(self.best_loss),
-                     wait=self.wait, best_epoch=self.best_epoch)
-        with open(state_path + ".tmp", "w") as f:
-            json.dump(state, f)
-        os.replace(state_path + ".tmp", state_path)
 
     def on_train_end(self, logs=None):
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
-        if self.backup_dir:
-            for path in self._state_paths():
-                if os.path.exists(path):
-                    os.remove(path)
+
+
+# What a resumed run needs back of each callback: the attributes that
+# `on_train_begin` resets and BackupAndRestore does not save.
+CALLBACK_STATE = {
+    keras.callbacks.EarlyStopping: ("wait", "stopped_epoch", "best", "best_epoch", "best_weights"),
+    keras.callbacks.ReduceLROnPlateau: ("wait", "best", "cooldown_counter"),
+    LossAndAccuracyEarlyStopping: ("wait", "stopped_epoch", "best_accuracy", "best_loss",
+                                   "best_epoch", "best_weights"),
+}
+
+
+def _state_names(callback):
+    return next((names for kind, names in CALLBACK_STATE.items() if isinstance(callback, kind)), ())
+
+
+class NonFiniteLossError(RuntimeError):
+    """The training loss became NaN or infinite (see `TerminateOnNaN`)."""
+
+
+class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
+    """Keras' TerminateOnNaN in its raising mode, with the epoch in the error.
+
+    The graceful stop (`stop_training`) would end the epoch normally: the
+    epoch-end callbacks would back the NaN weights up over the last good
+    backup, BackupAndRestore would then delete its backup as after a
+    finished run, and the caller would save a model as if training had
+    succeeded. Raising `NonFiniteLossError` from the batch skips all of
+    that: the backup keeps the last good epoch (the same command resumes
+    from it) and `pipelines.train` exits without writing weights or a card.
+    It must come first in the callback list, before any callback that saves
+    at a batch's end.
+    """
+
+    def __init__(self):
+        super().__init__(raise_error=True)
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            raise NonFiniteLossError(f"the training loss became {float(loss)} at epoch "
+                                     f"{self.epoch + 1}, batch {batch + 1}")
 
 
 class EpochBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """BackupAndRestore that saves at the end of every `every`-th epoch.
+    """BackupAndRestore that saves every `every` epochs, and also saves what
+    Keras' leaves out, so that a resumed run continues exactly like an
+    uninterrupted one (same seed, default strategy):
 
-    Keras offers every epoch or every N *batches*. A full-batch epoch is one
-    step of ~30 ms, so saving every epoch costs more than training, and
-    every-N-batches saves mid-epoch: a resumed run would repeat that epoch
-    on weights that already took its step. This keeps Keras' save/restore
-    and only moves the save to the epoch's end (its `_save_model` and
-    `_current_epoch` are Keras internals; keras is pinned and
-    tests/pipelines/test_node_classification.py checks the resume).
+    - the random generators' states: `save_weights` skips the
+      SeedGenerator variables, so a resumed run would draw epoch 0's
+      dropout masks again;
+    - the state of the `callbacks` listed in `CALLBACK_STATE` (early
+      stopping's best epoch, its weights and the patience count;
+      ReduceLROnPlateau's counters), which Keras resets at the start of
+      every `fit`: a resumed run would forget the best epoch before the
+      interruption and could stop later or keep worse weights;
+    - the position in `shuffled`'s order: a tf.data shuffle with
+      `reshuffle_each_iteration` draws each epoch's order from how many
+      iterators of it were made before, so the resumed run first makes (and
+      does not read) the ones the epochs already trained made. Under a
+      distribution strategy Keras iterates its own distributed copy of the
+      dataset, and the resumed epochs may see other orders.
+
+    `every`: a full-batch epoch is one step of ~30 ms, so saving every
+    epoch costs more than training; Keras' every-N-*batches* saves
+    mid-epoch, and a resumed run would repeat that epoch on weights that
+    already took its step. This keeps Keras' save/restore and moves the
+    save to the epoch's end (`_save_model`, `_current_epoch` and the
+    `_initial_epoch` it restores are Keras internals; keras is pinned and
+    the resume tests in tests/pipelines check them).
     """
 
-    def __init__(self, backup_dir, every=50):
+    def __init__(self, backup_dir, every=1, callbacks=(), shuffled=None):
         super().__init__(backup_dir, save_freq="epoch")
         self.every = every
+        self.stateful = [c for c in callbacks if _state_names(c)]
+        self.shuffled = shuffled
+        self._first_epoch = False
+
+    def _random_states(self):
+        """The model's variables that `save_weights` skips: the SeedGenerator states."""
+        saved = {id(v) for v in self.model.weights}
+        return [v for v in self.model.variables if id(v) not in saved]
 
     def on_epoch_end(self, epoch, logs=None):
         self._current_epoch = epoch + 1
         self._last_batch_seen = 0
         if (epoch + 1) % self.every == 0:
             self._save_model()
+
+    def _state_file(self, epoch):
+        return os.path.join(self.backup_dir, f"training_state-{epoch}.npz")
+
+    def _save_model(self):
+        # The state of the epoch is written before Keras' weights and
+        # metadata (which say which epoch the backup is) and the previous
+        # epoch's is removed after them: whenever the process is killed, the
+        # state of the epoch the metadata names is on disk.
+        state = {"callbacks": []}
+        arrays = {f"random/{i}": np.asarray(v) for i, v in enumerate(self._random_states())}
+        for i, callback in enumerate(self.stateful):
+            values = {}
+            for name in _state_names(callback):
+                value = getattr(callback, name, None)
+                if name == "best_weights":
+                    arrays.update({f"callback{i}/{j}": w for j, w in enumerate(value or [])})
+                    values[name] = None if value is None else len(value)
+                else:
+                    values[name] = value.item() if hasattr(value, "item") else value
+            state["callbacks"].append(values)
+        os.makedirs(self.backup_dir, exist_ok=True)
+        path = self._state_file(self._current_epoch)
+        np.savez(path + ".tmp.npz", state=json.dumps(state), **arrays)
+        os.replace(path + ".tmp.npz", path)
+        super()._save_model()
+        for name in os.listdir(self.backup_dir):
+            if name.startswith("training_state-") and os.path.join(self.backup_dir, name) != path:
+                os.remove(os.path.join(self.backup_dir, name))
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)  # Restores the weights and the epoch.
+        self._first_epoch = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        # Restored here, not in on_train_begin: by now every callback's own
+        # on_train_begin, before or after this one's, has reset it.
+        if not self._first_epoch or epoch == 0:
+            self._first_epoch = False
+            return
+        self._first_epoch = False
+        if not os.path.exists(self._state_file(epoch)):
+            warnings.warn(f"The backup in {self.backup_dir} has no training state for epoch "
+                          f"{epoch}: resuming without the random, early-stopping and shuffle "
+                          "state (the run may end differently from an uninterrupted one).")
+            return
+        with np.load(self._state_file(epoch)) as arrays:
+            state = json.loads(str(arrays["state"]))
+            for i, variable in enumerate(self._random_states()):
+                variable.assign(arrays[f"random/{i}"])
+            for i, (callback, values) in enumerate(zip(self.stateful, state["callbacks"])):
+                for name, value in values.items():
+                    if name == "best_weights" and value is not None:
+                        value = [arrays[f"callback{i}/{j}"] for j in range(value)]
+                    setattr(callback, name, value)
+        if self.shuffled is not None:
+            # Keras 3.15's epoch iterator (no steps_per_epoch) makes two
+            # iterators per epoch: one at its end, unused, and one at the
+            # next epoch's start.
+            for _ in range(2 * epoch):
+                iter(self.shuffled)
+
+
+def training_callbacks(task_callbacks, extra_callbacks=(), backup_dir=None, backup_every=1,
+                       shuffled=None, logdir=None):
+    """The callbacks of every task's `fit`, in the order that matters:
+    `TerminateOnNaN` first (it stops a NaN batch before anything saves),
+    the task's own (validation, early stopping, ...) and the caller's
+    extra ones, then the backup (at an epoch's end it saves what they have
+    seen, and their state), then TensorBoard. Tasks append their attention
+    images after these."""
+    callbacks = [TerminateOnNaN(), *task_callbacks, *extra_callbacks]
+    if backup_dir:
+        callbacks.append(EpochBackupAndRestore(backup_dir, every=backup_every,
+                                               callbacks=task_callbacks, shuffled=shuffled))
+    if logdir:
+        callbacks.append(keras.callbacks.TensorBoard(logdir))
+    return callbacks
 
 
 class GraphAttentionStatistics(keras.callbacks.Callback):

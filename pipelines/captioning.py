@@ -17,6 +17,7 @@ from sacrebleu.metrics import BLEU
 import zoo
 from pipelines import callbacks as zoo_callbacks
 from pipelines.data import flickr8k
+from pipelines.runtime import Runtime
 
 SPLITS = flickr8k.SPLITS
 VOCABULARY_FILE = "vocabulary.txt"
@@ -34,9 +35,11 @@ class CaptionData:
 
 
 def encode_images(encoder, paths, batch_size=32):
-    """The annotations `[N, L, D]` of every image: the CNN runs once per image."""
+    """The annotations `[N, L, D]` (float32) of every image: the CNN runs
+    once per image."""
     images = flickr8k.image_dataset(paths, encoder.image_size, batch_size)
-    return encoder.predict(images, verbose=0)
+    # A mixed-precision encoder returns bfloat16/float16; the decoder's input is float32.
+    return encoder.predict(images, verbose=0).astype("float32", copy=False)
 
 
 def prepare_data(dataset, encoder, vocabulary, max_length):
@@ -190,8 +193,10 @@ def serving(name, weights="trained", beam_width=3):
 
 
 def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
-          data_dir=None, extra_callbacks=()):
-    """Trains entry `name` (frozen encoder, cached features).
+          data_dir=None, extra_callbacks=(), runtime=None):
+    """Trains entry `name` (frozen encoder, cached features; `runtime`:
+    strategy, precision and XLA, a `pipelines.runtime.Runtime`; default one
+    device, float32).
 
     Returns:
         (model, data, builder_kwargs, history): the captioner with the best
@@ -206,31 +211,34 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
         min_count=config["min_count"])
     vocabulary = flickr8k.caption_vectorizer(words, 1).get_vocabulary()
     model_kwargs = dict(config["model"], max_length=config["max_length"])
-    model = zoo.load(name, weights=None, vocabulary=vocabulary,
-                     encoder_weights=config["encoder_weights"], **model_kwargs)
+    runtime = runtime or Runtime()
+    with runtime.scope():
+        model = zoo.load(name, weights=None, vocabulary=vocabulary,
+                         encoder_weights=config["encoder_weights"], **model_kwargs)
     data = prepare_data(dataset, model.encoder, vocabulary, config["max_length"])
 
-    trainer = decoder_model(model, config["max_length"])
-    trainer.compile(
-        optimizer=keras.optimizers.Adam(config["learning_rate"], clipnorm=config["clipnorm"]),
-        loss=keras.losses.SparseCategoricalCrossentropy(
-            from_logits=True, reduction="mean_with_sample_weight"),
-        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    )
+    with runtime.scope():
+        trainer = decoder_model(model, config["max_length"])
+        runtime.compile(
+            trainer,
+            optimizer=keras.optimizers.Adam(config["learning_rate"], clipnorm=config["clipnorm"]),
+            loss=keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, reduction="mean_with_sample_weight"),
+            weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        )
+    train_ds = caption_dataset(data, "train", config["batch_size"], shuffle=True, seed=seed)
     early_stopping = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=config["patience"], restore_best_weights=True)
-    callbacks = [early_stopping, *extra_callbacks]
-    if backup_dir:
-        callbacks.append(keras.callbacks.BackupAndRestore(backup_dir))
+    callbacks = zoo_callbacks.training_callbacks(
+        [early_stopping], extra_callbacks, backup_dir=backup_dir, shuffled=train_ds, logdir=logdir)
     if logdir:
-        callbacks.append(keras.callbacks.TensorBoard(logdir))
         shown = data.dataset.image_paths("validation")[:config["logged_images"]]
         images = np.stack([flickr8k.load_image(p, model.encoder.image_size).numpy().astype("uint8") for p in shown])
         callbacks.append(zoo_callbacks.CaptionAttentionImages(
             model, images, data.features["validation"][:len(shown)], logdir,
             every=config["log_images_every"]))
     history = trainer.fit(
-        caption_dataset(data, "train", config["batch_size"], shuffle=True, seed=seed),
+        train_ds,
         validation_data=caption_dataset(data, "validation", config["batch_size"]),
         epochs=epochs or config["max_epochs"],
         shuffle=False,  # The dataset shuffles itself, with the seed.

@@ -2,7 +2,9 @@
 
 The whole graph is one batch (the transductive setting of GCN/GAT): every
 step sees all N nodes and E edges; the split enters only through per-node
-loss weights. Shapes are fixed by the graph, so the step never retraces.
+loss weights. Shapes are fixed by the graph, so the step never retraces
+(and a TPU compiles it once). Under a multi-replica strategy every replica
+trains on the whole graph (`replicated_graph_dataset`).
 """
 
 import os
@@ -15,6 +17,7 @@ from keras import ops
 import zoo
 from pipelines import callbacks as zoo_callbacks
 from pipelines.data.planetoid import load_planetoid
+from pipelines.runtime import Runtime
 
 # Epochs between backups. A full-batch epoch takes ~30 ms, so saving every
 # epoch would cost more than the training itself.
@@ -47,8 +50,28 @@ def graph_dataset(graph, split, repeat=False):
     return dataset.repeat() if repeat else dataset
 
 
-def compile_model(model, learning_rate):
-    model.compile(
+def replicated_graph_dataset(graph, split, strategy):
+    """`graph_dataset(repeat=True)` with the whole graph on every replica.
+
+    Keras splits dimension 0 of a batch across replicas, which here is the
+    nodes: a replica would get half the nodes and edges pointing at the
+    other half. Instead each replica gets the full graph; Keras divides each
+    replica's loss by the number of replicas and sums their gradients, so
+    the step is the single-device one (with an independent dropout mask per
+    replica). On one replica this is `graph_dataset(repeat=True)` itself.
+    """
+    if strategy.num_replicas_in_sync == 1:
+        return graph_dataset(graph, split, repeat=True)
+    # One element per replica and step, taken in turn from the per-worker dataset.
+    return strategy.distribute_datasets_from_function(
+        lambda context: graph_dataset(graph, split, repeat=True))
+
+
+def compile_model(model, learning_rate, runtime=None):
+    """Adam and the masked cross-entropy; `runtime` sets jit_compile (call
+    it inside `runtime.scope()`)."""
+    (runtime or Runtime()).compile(
+        model,
         optimizer=keras.optimizers.Adam(learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         weighted_metrics=[
@@ -177,9 +200,8 @@ class FullGraphValidation(keras.callbacks.Callback):
 
 
 def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
-          data_dir=None, extra_callbacks=()):
+          data_dir=None, extra_callbacks=(), runtime=None):
     """Trains entry `name` on `config["dataset"]`.
-
 
     Args:
         name: the zoo entry (its builder and preset are used).
@@ -189,6 +211,8 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
         backup_dir: BackupAndRestore folder: a killed run resumes from it.
         epochs: cap on epochs (default config["max_epochs"]).
         extra_callbacks: more Keras callbacks (e.g. a benchmark's timer).
+        runtime: strategy, precision and XLA (`pipelines.runtime.Runtime`;
+            default: one device, float32).
 
     Returns:
         (model, graph, sizes, history): the trained model with the best
@@ -199,23 +223,23 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
     keras.utils.set_random_seed(seed)
     graph = load_planetoid(config["dataset"], data_dir=data_dir)
     sizes = dict(num_features=graph.num_features, num_classes=graph.num_classes)
-    model = compile_model(zoo.load(name, weights=None, **sizes), config["learning_rate"])
+    runtime = runtime or Runtime()
+    with runtime.scope():
+        model = compile_model(zoo.load(name, weights=None, **sizes), config["learning_rate"],
+                              runtime)
     early_stopping = zoo_callbacks.LossAndAccuracyEarlyStopping(
-        patience=config["patience"], loss="val_cross_entropy", backup_dir=backup_dir,
-        save_every=BACKUP_EVERY)
-    # First, so that every later callback sees the validation metrics.
-    validation = FullGraphValidation(graph)
-    callbacks = [validation, early_stopping, *extra_callbacks]
-    if backup_dir:
-        callbacks.append(zoo_callbacks.EpochBackupAndRestore(backup_dir, every=BACKUP_EVERY))
+        patience=config["patience"], loss="val_cross_entropy")
+    # Validation first, so that every later callback sees its metrics.
+    callbacks = zoo_callbacks.training_callbacks(
+        [FullGraphValidation(graph), early_stopping], extra_callbacks, backup_dir=backup_dir,
+        backup_every=BACKUP_EVERY, logdir=logdir)
     if logdir:
-        callbacks.append(keras.callbacks.TensorBoard(logdir))
         attention_model = zoo.load(name, weights=None, return_attention=True, **sizes)
         targets = np.concatenate([graph.edges[:, 1], np.arange(graph.num_nodes)])
         callbacks.append(zoo_callbacks.GraphAttentionStatistics(
             attention_model, graph_inputs(graph), targets, logdir))
     history = model.fit(
-        graph_dataset(graph, "train", repeat=True),
+        replicated_graph_dataset(graph, "train", runtime.distribute),
         steps_per_epoch=1,
         epochs=epochs or config["max_epochs"],
         shuffle=False,  # One element: the whole graph.

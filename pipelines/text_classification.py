@@ -5,7 +5,8 @@ Texts are tokenised inside tf.data by the model's own `TextVectorization`
 (`TransformerEncoderClassifier.tokenizer`), so training, `classify` and the
 exported SavedModel see the same ids. Training batches are bucketed by
 length (padded to 8, 16, 32 or max_length tokens: static shapes, and most
-SST-2 phrases are short); evaluation pads to max_length.
+SST-2 phrases are short; under `Runtime.static_shapes`, for TPUs, all
+padded to max_length); evaluation pads to max_length.
 """
 
 import os
@@ -17,6 +18,7 @@ import tensorflow as tf
 import zoo
 from pipelines import callbacks as zoo_callbacks
 from pipelines.data import text_classification as text_data
+from pipelines.runtime import Runtime
 
 VOCABULARY_FILE = "vocabulary.txt"
 CLASS_NAMES_FILE = "labels.txt"
@@ -59,17 +61,23 @@ def bucket_boundaries(max_length):
     return [n + 1 for n in lengths]  # a bucket holds lengths < boundary
 
 
-def train_dataset(model, texts, labels, batch_size, seed=0):
-    """Shuffled, length-bucketed batches of static shapes (drop_remainder)."""
-    boundaries = bucket_boundaries(model.max_length)
-    return (token_dataset(model, texts, labels)
-            .cache()
-            .shuffle(len(texts), seed=seed, reshuffle_each_iteration=True)
-            .bucket_by_sequence_length(
-                lambda ids, label: tf.shape(ids)[0], boundaries,
-                [batch_size] * (len(boundaries) + 1), pad_to_bucket_boundary=True,
-                drop_remainder=True)
-            .prefetch(tf.data.AUTOTUNE))
+def train_dataset(model, texts, labels, batch_size, seed=0, static_shapes=False):
+    """Shuffled batches of static shapes (drop_remainder), length-bucketed,
+    or with `static_shapes` all padded to max_length: one shape, every
+    dimension known (what a TPU compiles)."""
+    dataset = (token_dataset(model, texts, labels)
+               .cache()
+               .shuffle(len(texts), seed=seed, reshuffle_each_iteration=True))
+    if static_shapes:
+        dataset = dataset.padded_batch(batch_size, padded_shapes=([model.max_length], []),
+                                       drop_remainder=True)
+    else:
+        boundaries = bucket_boundaries(model.max_length)
+        dataset = dataset.bucket_by_sequence_length(
+            lambda ids, label: tf.shape(ids)[0], boundaries,
+            [batch_size] * (len(boundaries) + 1), pad_to_bucket_boundary=True,
+            drop_remainder=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 def eval_dataset(model, texts, labels, batch_size=256):
@@ -152,8 +160,9 @@ def learning_rate_schedule(config, steps_per_epoch):
 
 
 def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
-          data_dir=None, extra_callbacks=()):
-    """Trains entry `name` from scratch.
+          data_dir=None, extra_callbacks=(), runtime=None):
+    """Trains entry `name` from scratch (`runtime`: strategy, precision and
+    XLA, a `pipelines.runtime.Runtime`; default one device, float32).
 
     Returns:
         (model, data, builder_kwargs, history): the classifier with the
@@ -166,37 +175,41 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
     model_kwargs = dict(config["model"], max_length=config["max_length"])
     vocabulary = build_vocabulary(data.texts["train"], model_kwargs["standardize"],
                                   config.get("max_tokens"))
-    model = zoo.load(name, weights=None, vocabulary=vocabulary, class_names=data.class_names,
-                     **model_kwargs)
+    runtime = runtime or Runtime()
+    with runtime.scope():
+        model = zoo.load(name, weights=None, vocabulary=vocabulary,
+                         class_names=data.class_names, **model_kwargs)
     history = fit(model, data, config, seed, logdir=logdir, backup_dir=backup_dir, epochs=epochs,
-                  verbose=verbose, extra_callbacks=extra_callbacks)
+                  verbose=verbose, extra_callbacks=extra_callbacks, runtime=runtime)
     return model, data, model_kwargs, history
 
 
 def fit(model, data, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
-        extra_callbacks=()):
+        extra_callbacks=(), runtime=None):
     """Fits any classifier with `tokenize` and `max_length` (the zoo's, or a
     benchmark's baseline) the way the zoo entry is trained; returns the
-    Keras History with `best_epoch` and `epochs_run`."""
+    Keras History with `best_epoch` and `epochs_run`. Under a `runtime`
+    strategy the model must have been built in `runtime.scope()`."""
+    runtime = runtime or Runtime()
     train_ds = train_dataset(model, data.texts["train"], data.labels["train"],
-                             config["batch_size"], seed=seed)
+                             config["batch_size"], seed=seed, static_shapes=runtime.static_shapes)
     # Bucketing hides the number of batches from tf.data; Keras needs it for
     # its progress bar and to end each epoch cleanly.
     steps_per_epoch = int(train_ds.reduce(0, lambda n, _: n + 1))
     train_ds = train_ds.apply(tf.data.experimental.assert_cardinality(steps_per_epoch))
-    model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate_schedule(config, steps_per_epoch),
-                                         weight_decay=config["weight_decay"]),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    )
+    with runtime.scope():
+        runtime.compile(
+            model,
+            optimizer=keras.optimizers.AdamW(learning_rate_schedule(config, steps_per_epoch),
+                                             weight_decay=config["weight_decay"]),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        )
     early_stopping = keras.callbacks.EarlyStopping(
         monitor="val_accuracy", mode="max", patience=config["patience"], restore_best_weights=True)
-    callbacks = [early_stopping, *extra_callbacks]
-    if backup_dir:
-        callbacks.append(keras.callbacks.BackupAndRestore(backup_dir))
+    callbacks = zoo_callbacks.training_callbacks(
+        [early_stopping], extra_callbacks, backup_dir=backup_dir, shuffled=train_ds, logdir=logdir)
     if logdir:
-        callbacks.append(keras.callbacks.TensorBoard(logdir))
         callbacks.append(zoo_callbacks.SelfAttentionHeatmaps(
             model, data.texts["validation"][:config["logged_texts"]], logdir))
     history = model.fit(

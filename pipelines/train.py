@@ -3,7 +3,10 @@
 Writes the weights and a metrics card to `--output-dir` (default
 `savedmodels/NAME/`, where `zoo.load(NAME)` reads them), TensorBoard logs to
 `--logdir`, and a resumable backup: run the same command again after an
-interruption and training continues where it stopped.
+interruption and training continues where it stopped. `--strategy`,
+`--mixed-precision` and `--jit-compile` choose the devices, the compute
+dtype and XLA (`pipelines.runtime`). If the loss becomes NaN, training
+stops with an error and writes nothing; the last good backup is kept.
 """
 
 import argparse
@@ -13,7 +16,8 @@ import shlex
 import sys
 
 import zoo
-from pipelines import cards
+from pipelines import callbacks as zoo_callbacks
+from pipelines import cards, runtime
 from pipelines.configs import get_config
 
 # config["task"] -> the module with train(), evaluate(), evaluation_data(), save() and serving().
@@ -65,6 +69,17 @@ def parse_args(argv=None):
     parser.add_argument("--data-dir", help="dataset folder (default: $ZOO_DATA_DIR or the cache)")
     parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2),
                         help="Keras progress: 0 silent, 1 bar, 2 one line per epoch")
+    devices = parser.add_argument_group("devices and precision")
+    devices.add_argument("--strategy", default="auto", choices=runtime.STRATEGIES,
+                         help="auto (default): a TPU if attached, else every GPU "
+                         "(MirroredStrategy), else the CPU; mirrored: every GPU, or every "
+                         "logical CPU device")
+    devices.add_argument("--mixed-precision", choices=runtime.PRECISIONS,
+                         help="compute in bfloat16 (TPU, recent CPUs) or float16 (GPU, with loss "
+                         "scaling); variables and saved weights stay float32 (default: float32)")
+    devices.add_argument("--jit-compile", action="store_true",
+                         help="compile the training step with XLA (default: Keras' choice, "
+                         "which is XLA on a single GPU only)")
     return parser.parse_args(argv)
 
 
@@ -108,16 +123,33 @@ def main(argv=None):
         zoo.info(args.name)["weights_dir"] if run == args.name
         else os.path.join("runs", run))
     logdir = args.logdir or os.path.join("runs", run, "logs")
+    backup_dir = os.path.join(logdir, "backup")
+    try:
+        chosen = runtime.make_runtime(args.strategy, args.mixed_precision, args.jit_compile)
+    except ValueError as error:  # No TPU or GPU where one was asked for.
+        raise SystemExit(f"python -m pipelines.train: {error}") from error
 
-    model, data, builder_kwargs, history = task.train(
-        args.name, config, seed, logdir=logdir, backup_dir=os.path.join(logdir, "backup"),
-        epochs=args.epochs, verbose=args.verbose, data_dir=args.data_dir)
+    try:
+        model, data, builder_kwargs, history = task.train(
+            args.name, config, seed, logdir=logdir, backup_dir=backup_dir, epochs=args.epochs,
+            verbose=args.verbose, data_dir=args.data_dir, runtime=chosen)
+    except zoo_callbacks.NonFiniteLossError as error:
+        kept = (f"the backup of the last good epoch is kept in {backup_dir} (the same command "
+                "resumes from it; delete it to start over)"
+                if os.path.exists(os.path.join(backup_dir, "training_metadata.json"))
+                else "no epoch had been backed up yet")
+        raise SystemExit(f"{run}: training stopped: {error}. Nothing was written to "
+                         f"{output_dir}; {kept}. Try a lower learning rate, or float32 if "
+                         "mixed precision was on.") from error
     metrics = task.evaluate(model, data)
     metrics.update(epochs=history.epochs_run, best_epoch=history.best_epoch)
     task.save(model, output_dir)
     command = "python -m pipelines.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    extra = {"dataset": config["dataset"]}
+    if summary := chosen.summary():  # None for the default: such cards stay as they were.
+        extra["runtime"] = summary
     cards.write_card(output_dir, args.name, command, seed, metrics,
-                     builder_kwargs=builder_kwargs, extra={"dataset": config["dataset"]})
+                     builder_kwargs=builder_kwargs, extra=extra)
     print(f"{run}: " + ", ".join(f"{k}={v}" for k, v in metrics.items()))
     print(f"weights and metrics card: {output_dir}")
     return metrics

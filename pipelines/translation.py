@@ -5,7 +5,8 @@ Sentences are tokenised inside tf.data by the model's own tokenizers
 (`Seq2SeqTranslator.source_tokenizer` / `target_tokenizer`: tensorflow-text
 normalisation and keras `TextVectorization`), so training, `translate` and
 the exported SavedModel read the same ids. Training batches are bucketed by
-length and padded to the bucket's boundary: static shapes, little padding.
+length and padded to the bucket's boundary: static shapes, little padding
+(under `Runtime.static_shapes`, for TPUs, all padded to the longest length).
 """
 
 import os
@@ -17,6 +18,7 @@ from sacrebleu.metrics import BLEU, CHRF
 import zoo
 from pipelines import callbacks as zoo_callbacks
 from pipelines.data import tatoeba
+from pipelines.runtime import Runtime
 from zoo.models.seq2seq.seq2seq_tokenizer import standardize, with_start_end
 
 SOURCE_VOCABULARY_FILE = "source_vocabulary.txt"
@@ -68,18 +70,24 @@ def _teacher_forcing(source, target):
     return inputs, labels, tf.cast(labels != 0, tf.float32)
 
 
-def batches(model, sources, targets, batch_size, shuffle=False, seed=0):
+def batches(model, sources, targets, batch_size, shuffle=False, seed=0, static_shapes=False):
     """Length-bucketed batches, padded to the bucket boundary (static shapes
-    per bucket; training drops incomplete batches, evaluation keeps them)."""
+    per bucket; training drops incomplete batches, evaluation keeps them).
+    With `static_shapes` every batch is padded to the longest length: one
+    shape, every dimension known when training (what a TPU compiles)."""
     longest = max(model.max_source_length, model.max_target_length + 1)
-    boundaries = [b for b in BUCKET_BOUNDARIES if b <= longest] + [longest + 1]
     dataset = pair_dataset(model, sources, targets).cache()
     if shuffle:
         dataset = dataset.shuffle(len(sources), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.bucket_by_sequence_length(
-        lambda s, t: tf.maximum(tf.shape(s)[0], tf.shape(t)[0]), boundaries,
-        [batch_size] * (len(boundaries) + 1), pad_to_bucket_boundary=True,
-        drop_remainder=shuffle)
+    if static_shapes:
+        dataset = dataset.padded_batch(batch_size, padded_shapes=([longest], [longest]),
+                                       drop_remainder=shuffle)
+    else:
+        boundaries = [b for b in BUCKET_BOUNDARIES if b <= longest] + [longest + 1]
+        dataset = dataset.bucket_by_sequence_length(
+            lambda s, t: tf.maximum(tf.shape(s)[0], tf.shape(t)[0]), boundaries,
+            [batch_size] * (len(boundaries) + 1), pad_to_bucket_boundary=True,
+            drop_remainder=shuffle)
     return dataset.map(_teacher_forcing).prefetch(tf.data.AUTOTUNE)
 
 
@@ -163,8 +171,10 @@ class AlignmentHeatmaps(keras.callbacks.Callback):
 
 
 def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
-          data_dir=None, extra_callbacks=()):
-    """Trains entry `name` from scratch (teacher forcing, masked loss).
+          data_dir=None, extra_callbacks=(), runtime=None):
+    """Trains entry `name` from scratch (teacher forcing, masked loss;
+    `runtime`: strategy, precision and XLA, a `pipelines.runtime.Runtime`;
+    default one device, float32).
 
     Returns:
         (model, data, builder_kwargs, history): the translator with the best
@@ -179,27 +189,34 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
         source_vocabulary=build_vocabulary(data.sources["train"], config["max_source_tokens"]),
         target_vocabulary=build_vocabulary(data.targets["train"], config["max_target_tokens"],
                                            add_start_end=True))
-    model = zoo.load(name, weights=None, **vocabularies, **model_kwargs)
+    runtime = runtime or Runtime()
+    with runtime.scope():
+        model = zoo.load(name, weights=None, **vocabularies, **model_kwargs)
     history = fit(model, data, config, seed, logdir=logdir, backup_dir=backup_dir, epochs=epochs,
-                  verbose=verbose, extra_callbacks=extra_callbacks)
+                  verbose=verbose, extra_callbacks=extra_callbacks, runtime=runtime)
     return model, data, model_kwargs, history
 
 
 def fit(model, data, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
-        extra_callbacks=()):
+        extra_callbacks=(), runtime=None):
     """Fits a translator the way the zoo entries are trained (also used by
     the benchmark); returns the Keras History with `best_epoch` and
-    `epochs_run`."""
-    # Trains the logits head only: the attention output needs no loss.
-    trainer = keras.Model(model.input, model.output["logits"])
-    trainer.compile(
-        optimizer=keras.optimizers.Adam(config["learning_rate"], clipnorm=config["clipnorm"]),
-        loss=keras.losses.SparseCategoricalCrossentropy(
-            from_logits=True, reduction="mean_with_sample_weight"),
-        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    )
+    `epochs_run`. Under a `runtime` strategy the translator must have been
+    built in `runtime.scope()`."""
+    runtime = runtime or Runtime()
+    with runtime.scope():
+        # Trains the logits head only: the attention output needs no loss.
+        trainer = keras.Model(model.input, model.output["logits"])
+        runtime.compile(
+            trainer,
+            optimizer=keras.optimizers.Adam(config["learning_rate"], clipnorm=config["clipnorm"]),
+            loss=keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, reduction="mean_with_sample_weight"),
+            weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        )
     train_ds = batches(model, data.sources["train"], data.targets["train"],
-                       config["batch_size"], shuffle=True, seed=seed)
+                       config["batch_size"], shuffle=True, seed=seed,
+                       static_shapes=runtime.static_shapes)
     # Bucketing hides the number of batches from tf.data; Keras needs it for
     # its progress bar and to end each epoch cleanly.
     steps_per_epoch = int(train_ds.reduce(0, lambda n, *_: n + 1))
@@ -207,17 +224,16 @@ def fit(model, data, config, seed, logdir=None, backup_dir=None, epochs=None, ve
     early_stopping = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=config["patience"], restore_best_weights=True)
     halve_rate = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=0)
-    callbacks = [early_stopping, halve_rate, *extra_callbacks]
-    if backup_dir:
-        callbacks.append(keras.callbacks.BackupAndRestore(backup_dir))
+    callbacks = zoo_callbacks.training_callbacks(
+        [early_stopping, halve_rate], extra_callbacks, backup_dir=backup_dir, shuffled=train_ds,
+        logdir=logdir)
     if logdir:
-        callbacks.append(keras.callbacks.TensorBoard(logdir))
         callbacks.append(AlignmentHeatmaps(
             model, data.sources["validation"][:config["logged_sentences"]], logdir))
     history = trainer.fit(
         train_ds,
         validation_data=batches(model, data.sources["validation"], data.targets["validation"],
-                                config["batch_size"]),
+                                config["batch_size"], static_shapes=runtime.static_shapes),
         epochs=epochs or config["max_epochs"],
         shuffle=False,  # The dataset shuffles itself, with the seed.
         callbacks=callbacks,
