@@ -113,7 +113,8 @@ class Runtime:
             compute dtype of what is built in `scope()`. Variables stay
             float32, so the saved weights load into a float32 model.
         jit_compile: `model.compile`'s: True compiles the steps with XLA;
-            ``"auto"`` is Keras' choice (XLA on a GPU without a strategy).
+            ``"auto"`` is Keras' choice (XLA on a GPU without a distribution
+            strategy, so not under MirroredStrategy; none on CPU).
         static_shapes: training batches of a single shape (padded to the
             longest length, incomplete batches dropped) instead of
             length buckets: a TPU compiles one program per input shape and

@@ -78,8 +78,8 @@ def parse_args(argv=None):
                          help="compute in bfloat16 (TPU, recent CPUs) or float16 (GPU, with loss "
                          "scaling); variables and saved weights stay float32 (default: float32)")
     devices.add_argument("--jit-compile", action="store_true",
-                         help="compile the training step with XLA (default: Keras' choice, "
-                         "which is XLA on a single GPU only)")
+                         help="compile the training step with XLA (default: Keras' \"auto\": "
+                         "XLA on a GPU without a distribution strategy, else none)")
     return parser.parse_args(argv)
 
 

@@ -6,8 +6,8 @@ can train each entry for a step in seconds, here or in a subprocess.
         logical CPU devices (they must exist before TensorFlow starts, hence
         a process of its own); writes `train_one_step`'s records to OUT.json.
     python -m tests.pipelines.toy_entries train TOY_DIR NAME [train options]
-        `python -m pipelines.train NAME ...` on the toy data and config of
-        NAME (what `python -m pipelines.train` would run, test data in).
+        `python -m pipelines.train NAME ...` with NAME's toy data and
+        config swapped in (how a test runs, and kills, the real command).
 
 The data are the fixtures of the task tests (toy Planetoid graph, toy
 Flickr8k folder, toy TSV files, toy pair file); the loaders that pin the
@@ -20,8 +20,11 @@ import pathlib
 import sys
 
 import keras
+import pytest
+import tensorflow as tf
 
 import zoo
+from pipelines import runtime
 from pipelines import train as train_cli
 from pipelines.configs import get_config
 from pipelines.data import flickr8k, planetoid
@@ -119,14 +122,9 @@ def train_one_step(name, config, data_dir, runtime):
 
 
 def _mirrored(output, folder):
-    import tensorflow as tf
-
+    tf.config.set_visible_devices([], "GPU")  # "mirrored" would take the GPUs first
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    import pytest
-
-    from pipelines import runtime
-
     mirrored = runtime.Runtime(strategy=runtime.strategy("mirrored"))
     with pytest.MonkeyPatch.context() as monkeypatch:
         records = {name: train_one_step(name, config, data_dir, mirrored)
@@ -135,8 +133,6 @@ def _mirrored(output, folder):
 
 
 def _train(folder, argv):
-    import pytest
-
     with pytest.MonkeyPatch.context() as monkeypatch:
         entries = toy_entries(folder, monkeypatch)
         name = argv[0]
