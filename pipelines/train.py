@@ -20,7 +20,7 @@ from pipelines import callbacks as zoo_callbacks
 from pipelines import cards, runtime
 from pipelines.configs import get_config
 
-# config["task"] -> the module with train(), evaluate(), evaluation_data(), save() and serving().
+# config["task"] -> the module with train(), evaluate(), evaluation_data(), save(), serving() and warmup_inputs().
 TASKS = {"node_classification": "pipelines.node_classification",
          "captioning": "pipelines.captioning",
          "text_classification": "pipelines.text_classification",
@@ -28,7 +28,7 @@ TASKS = {"node_classification": "pipelines.node_classification",
 
 
 def task_module(config):
-    """The pipelines module of `config["task"]` (train, evaluate, save, serving)."""
+    """The pipelines module of `config["task"]` (train, evaluate, save, serving, warmup_inputs)."""
     return importlib.import_module(TASKS[config["task"]])
 
 

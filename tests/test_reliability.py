@@ -516,11 +516,6 @@ def test_sst2_bad_download_is_a_checksum_mismatch_and_leaves_nothing(isolated, m
 # --- the table ----------------------------------------------------------------------------
 
 
-# Rows whose test lands with its feature, in a file that does not exist yet;
-# once the file exists the row is checked like any other.
-AWAITED = {"tests/pipelines/test_runtime.py::test_nan_loss_stops_and_keeps_last_good_weights"}
-
-
 def _table_rows():
     """(entry point, test ids) for every row of docs/reliability.md's tables."""
     rows = []
@@ -548,10 +543,7 @@ def test_every_row_of_the_table_names_an_existing_test():
             path, name = test_id.split("::")
             if not (ROOT / path).is_file() or name not in _test_functions(path):
                 missing.append(test_id)
-    awaited = [test_id for test_id in missing if test_id in AWAITED and not (ROOT / test_id.split("::")[0]).exists()]
-    assert missing == awaited, f"docs/reliability.md names tests that do not exist: {missing}"
-    if awaited:
-        pytest.xfail(f"being written with its feature: {awaited}")
+    assert not missing, f"docs/reliability.md names tests that do not exist: {missing}"
 
 
 def test_the_table_covers_every_public_entry_point():
