@@ -8,6 +8,19 @@ from pathlib import Path
 from zoo.registry import CARD_FILE, WEIGHTS_FILE, sha256_of
 
 
+def save_inference_weights(model, output_dir):
+    """Writes `output_dir/model.weights.h5` without the optimizer's state.
+
+    A compiled model's weights file also holds the optimizer's variables
+    (Adam: twice the model's size), which inference never reads; an
+    uncompiled copy of the model saves only the model's own weights.
+    """
+    Path(output_dir).mkdir(parents=True, exist_ok=True)
+    inference = type(model).from_config(model.get_config())
+    inference.set_weights(model.get_weights())
+    inference.save_weights(str(Path(output_dir) / WEIGHTS_FILE))
+
+
 def write_card(output_dir, name, command, seed, metrics, builder_kwargs, extra=None):
     """Writes `metrics.json` and a `README.md` beside the weights file.
 

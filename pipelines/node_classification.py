@@ -7,7 +7,6 @@ loss weights. Shapes are fixed by the graph, so the step never retraces
 trains on the whole graph (`replicated_graph_dataset`).
 """
 
-import os
 
 import keras
 import numpy as np
@@ -16,6 +15,7 @@ from keras import ops
 
 import zoo
 from pipelines import callbacks as zoo_callbacks
+from pipelines.cards import save_inference_weights
 from pipelines.data.planetoid import load_planetoid
 from pipelines.runtime import Runtime
 
@@ -72,7 +72,9 @@ def compile_model(model, learning_rate, runtime=None):
     it inside `runtime.scope()`)."""
     (runtime or Runtime()).compile(
         model,
-        optimizer=keras.optimizers.Adam(learning_rate),
+        # epsilon 1e-8 as in the GAT reference code (TF1 AdamOptimizer's
+        # default) and PyTorch/PyG; Keras' default is 1e-7.
+        optimizer=keras.optimizers.Adam(learning_rate, epsilon=1e-8),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         weighted_metrics=[
             keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
@@ -253,6 +255,5 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
 
 
 def save(model, output_dir):
-    """Saves the weights where `zoo.load` reads them."""
-    os.makedirs(output_dir, exist_ok=True)
-    model.save_weights(os.path.join(output_dir, zoo.registry.WEIGHTS_FILE))
+    """Saves the weights (without the optimizer's state) where `zoo.load` reads them."""
+    save_inference_weights(model, output_dir)

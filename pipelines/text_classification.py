@@ -17,6 +17,7 @@ import tensorflow as tf
 
 import zoo
 from pipelines import callbacks as zoo_callbacks
+from pipelines.cards import save_inference_weights
 from pipelines.data import text_classification as text_data
 from pipelines.runtime import Runtime
 
@@ -227,12 +228,7 @@ def fit(model, data, config, seed, logdir=None, backup_dir=None, epochs=None, ve
 def save(model, output_dir):
     """Saves the weights and the vocabulary and class-name assets where
     `zoo.load` reads them."""
-    os.makedirs(output_dir, exist_ok=True)
-    # An uncompiled copy: a compiled model's weights file also holds the
-    # optimizer's state, twice the model's size, which inference never reads.
-    inference = type(model).from_config(model.get_config())
-    inference.set_weights(model.get_weights())
-    inference.save_weights(os.path.join(output_dir, zoo.registry.WEIGHTS_FILE))
+    save_inference_weights(model, output_dir)
     for file_name, lines in ((VOCABULARY_FILE, model.vocabulary),
                              (CLASS_NAMES_FILE, model.class_names)):
         with open(os.path.join(output_dir, file_name), "w", encoding="utf-8") as f:
