@@ -38,7 +38,6 @@ import os
 import pathlib
 import subprocess
 import sys
-import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # quieter TensorFlow start-up
 SMOKE = os.environ.get("ZOO_NOTEBOOK_SMOKE") == "1"  # CI: a tiny run on CPU, outputs in a temp folder
@@ -70,27 +69,9 @@ if IN_COLAB:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(ROOT)], check=True)
 os.chdir(ROOT)  # `import zoo` and `python -m pipelines...` work from here
 
-# Everything this notebook writes goes to WORK, never to savedmodels/: the
-# training command writes the weights and metrics card to WORK/weights/NAME,
-# and with ZOO_WEIGHTS_DIR pointing there, zoo.load, pipelines.evaluate and
-# pipelines.export read the new model instead of the shipped one.
-WORK = pathlib.Path(tempfile.mkdtemp(prefix="zoo_notebook_")) if SMOKE else ROOT / "runs" / "notebooks"
-os.environ["ZOO_WEIGHTS_DIR"] = str(WORK / "weights")
+from pipelines.notebook import run, work_dir  # importable now that we stand in the checkout
 
-
-def run(*args):
-    """Runs `python ARGS` in the repository, printing its output as it comes;
-    raises if the command fails."""
-    args = [str(arg) for arg in args]
-    print("$ python", " ".join(args), flush=True)
-    with subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True) as process:
-        for line in process.stdout:
-            print(line, end="")
-    if process.returncode:
-        raise RuntimeError(f"`python {' '.join(args)}` failed with exit status {process.returncode}")
-
-
+WORK = work_dir(SMOKE)  # everything this notebook writes; zoo.load reads WORK/weights
 print("attention-zoo at", ROOT, "| outputs in", WORK, "| smoke mode" if SMOKE else "")
 
 # %% [markdown]
