@@ -15,7 +15,13 @@ same architecture, parameter count, shapes and data, in the same run:
 
 The variants differ only in the block:
   zoo        `zoo.layers.TransformerEncoderBlock(norm_first=False)`, padding
-             mask passed as `mask=` (bool [B, T]).
+             mask passed as `mask=` (bool [B, T]). By default it runs the
+             projections, feed-forward network, layer norms and residual
+             dropout on the real tokens only (`skip_padding`; not under XLA,
+             where it computes every position).
+  zoo_dense  the same block with `skip_padding=False`: every position, as
+             the other two compute; it shows what the block's code alone is
+             worth, apart from skipping padding.
   keras_mha  the same block written with `keras.layers.MultiHeadAttention`
              + LayerNormalization + Dense(ff, relu) + Dense(d) + residual
              Dropout, called with `padding_mask=`; keras' MHA gets it as a
@@ -56,12 +62,16 @@ recorded. The keras_hub variant runs in its own process, so it is not
 interleaved with the other two.
 
 FLOPs (analytic, matmuls only; embeddings, softmax, layer norms and the
-head are left out): forward per layer 2·B·T·(4·d² + 2·d·ff) + 4·B·T²·d,
-a training step = 3 × forward. Achieved GFLOP/s is compared with the float32
+head are left out): forward per layer 2·N·(4·d² + 2·d·ff) + 4·B·T²·d,
+a training step = 3 × forward, where N is the number of positions the
+variant computes the projections on: B·T, or for zoo without XLA the real
+(unpadded) tokens of the batch. GFLOP/s are thus the FLOPs each variant
+executes, never credit for the padding it skips; tokens/s count every
+position, padded or not, for every variant. Achieved GFLOP/s is compared with the float32
 SGEMM peak measured in the same run (tf.matmul of two N×N matrices in a
 tf.function, best of several runs, N = 2048 by default).
 
-Ratios zoo / keras_mha and zoo / keras_hub of training and inference
+Ratios zoo / keras_mha, zoo / keras_hub (and zoo_dense / each) of training and inference
 tokens/s per shape and XLA setting (> 1: zoo is faster). Writes FILE.json
 and FILE.md (`benchmarks/report.py`).
 """
@@ -87,13 +97,13 @@ SHAPES = dict(
     large=dict(batch=32, length=256, dim=256, heads=4, ff_dim=1024, layers=4),
     tiny=dict(batch=2, length=8, dim=16, heads=2, ff_dim=32, layers=1),  # smoke tests only
 )
-VARIANTS = ("zoo", "keras_mha", "keras_hub")
+VARIANTS = ("zoo", "zoo_dense", "keras_mha", "keras_hub")
 VOCABULARY = 20000
 NUM_CLASSES = 2
 DROPOUT = 0.1
 LAYER_NORM_EPSILON = 1e-5  # zoo's and keras-hub's default (keras' is 1e-3)
-FLOPS_FORMULA = ("forward per layer 2·B·T·(4·d² + 2·d·ff) + 4·B·T²·d (matmuls only); "
-                 "training step = 3 × forward")
+FLOPS_FORMULA = ("forward per layer 2·N·(4·d² + 2·d·ff) + 4·B·T²·d (matmuls only), N = positions "
+                 "projected: B·T, or the real tokens for zoo without XLA; training step = 3 × forward")
 TOKENS_NOTE = "tokens = batch × length per step, padded tokens included"
 
 
@@ -158,11 +168,12 @@ class KerasMHABlock(keras.layers.Layer):
 def make_block(variant, shape):
     """One encoder block of `variant`, and the keyword its padding mask goes by."""
     dim, heads, ff_dim = shape["dim"], shape["heads"], shape["ff_dim"]
-    if variant == "zoo":
+    if variant in ("zoo", "zoo_dense"):
         from zoo.layers import TransformerEncoderBlock  # not in the keras-hub venv
 
         block = TransformerEncoderBlock(num_heads=heads, key_dim=dim // heads, ff_dim=ff_dim,
-                                        dropout=DROPOUT, norm_first=False)
+                                        dropout=DROPOUT, norm_first=False,
+                                        skip_padding=variant == "zoo")
         return block, "mask"
     if variant == "keras_mha":
         return KerasMHABlock(dim, heads, ff_dim, DROPOUT), "padding_mask"
@@ -227,10 +238,19 @@ def build_model(variant, shape, tokens, jit_compile, vocabulary=VOCABULARY, seed
 
 # --- timing ------------------------------------------------------------------
 
-def forward_flops(shape):
-    """Matmul FLOPs of one forward pass over one batch (see the module docstring)."""
+def forward_flops(shape, positions=None):
+    """Matmul FLOPs of one forward pass over one batch, with the projections
+    on `positions` of the B·T positions (default all; see the module docstring)."""
     b, t, d, ff = shape["batch"], shape["length"], shape["dim"], shape["ff_dim"]
-    return shape["layers"] * (2 * b * t * (4 * d * d + 2 * d * ff) + 4 * b * t * t * d)
+    positions = b * t if positions is None else positions
+    return shape["layers"] * (2 * positions * (4 * d * d + 2 * d * ff) + 4 * b * t * t * d)
+
+
+def executed_forward_flops(variant, shape, tokens, jit_compile):
+    """`forward_flops` of what `variant` computes: zoo skips the padding
+    (token id 0) outside XLA."""
+    skips = variant == "zoo" and not jit_compile
+    return forward_flops(shape, int(np.count_nonzero(tokens)) if skips else None)
 
 
 def _wait(outputs):
@@ -298,15 +318,17 @@ def measure_variants(variants, shape, jit_compile, steps, warmup, repeats, vocab
     XLA setting, timed in interleaved rounds (`time_interleaved`)."""
     tokens, labels = synthetic_batch(shape, vocabulary)
     models = {v: build_model(v, shape, tokens, jit_compile, vocabulary) for v in variants}
-    forward = forward_flops(shape)
     train = time_interleaved({v: train_step(m, tokens, labels) for v, m in models.items()},
                              steps, warmup, repeats)
     predict = time_interleaved({v: predict_step(m, tokens) for v, m in models.items()},
                                steps, warmup, repeats)
-    return {v: dict(parameters=count_parameters(m),
-                    train=summarize(train[v], shape, steps, 3 * forward),
-                    predict=summarize(predict[v], shape, steps, forward))
-            for v, m in models.items()}
+    results = {}
+    for v, m in models.items():
+        forward = executed_forward_flops(v, shape, tokens, jit_compile)
+        results[v] = dict(parameters=count_parameters(m),
+                          train=summarize(train[v], shape, steps, 3 * forward),
+                          predict=summarize(predict[v], shape, steps, forward))
+    return results
 
 
 def xla_key(jit_compile):
@@ -356,18 +378,18 @@ def add_fraction_of_peak(results, peak_gflops):
 
 
 def ratios(results):
-    """zoo / other tokens/s, per shape, XLA setting and mode (> 1: zoo faster)."""
+    """zoo / other and zoo_dense / other tokens/s, per shape, XLA setting and
+    mode (> 1: zoo faster)."""
     out = {}
     for shape, by_xla in results.items():
         for xla, by_variant in by_xla.items():
-            if "zoo" not in by_variant:
-                continue
-            for other in ("keras_mha", "keras_hub"):
-                if other in by_variant:
-                    out.setdefault(shape, {}).setdefault(xla, {})[f"zoo/{other}"] = {
-                        mode: round(by_variant["zoo"][mode]["tokens_per_second"]
-                                    / by_variant[other][mode]["tokens_per_second"], 3)
-                        for mode in ("train", "predict")}
+            for ours in ("zoo", "zoo_dense"):
+                for other in ("keras_mha", "keras_hub"):
+                    if ours in by_variant and other in by_variant:
+                        out.setdefault(shape, {}).setdefault(xla, {})[f"{ours}/{other}"] = {
+                            mode: round(by_variant[ours][mode]["tokens_per_second"]
+                                        / by_variant[other][mode]["tokens_per_second"], 3)
+                            for mode in ("train", "predict")}
     return out
 
 
@@ -418,7 +440,7 @@ def parse_args(argv):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--xla", default="both", choices=("both", "on", "off"))
     parser.add_argument("--matmul-size", type=int, default=2048)
-    parser.add_argument("--only", nargs="+", choices=VARIANTS, default=["zoo", "keras_mha"],
+    parser.add_argument("--only", nargs="+", choices=VARIANTS, default=["zoo", "zoo_dense", "keras_mha"],
                         help="variants to run in this process")
     parser.add_argument("--json-out", help="write the raw measurements only (the keras-hub subprocess)")
     args = parser.parse_args(argv)

@@ -20,11 +20,31 @@ def test_synthetic_batch_pads_after_random_lengths():
 
 
 def test_zoo_and_keras_mha_measure_with_equal_parameter_counts():
-    results = bench.measure_variants(("zoo", "keras_mha"), TINY, jit_compile=False, steps=2,
+    results = bench.measure_variants(("zoo", "zoo_dense", "keras_mha"), TINY, jit_compile=False, steps=2,
                                      warmup=1, repeats=2, vocabulary=VOCABULARY)
-    assert results["zoo"]["parameters"] == results["keras_mha"]["parameters"] \
+    assert results["zoo"]["parameters"] == results["zoo_dense"]["parameters"] == results["keras_mha"]["parameters"] \
         == bench.expected_parameters(TINY, VOCABULARY)
     for result in results.values():
         for mode in ("train", "predict"):
             assert result[mode]["tokens_per_second"] > 0
             assert len(result[mode]["seconds"]) == 2
+
+
+def test_executed_flops_count_only_the_tokens_zoo_projects():
+    tokens, _ = bench.synthetic_batch(TINY, VOCABULARY)
+    real = int((tokens != 0).sum())
+    assert real < TINY["batch"] * TINY["length"]  # some padding
+    full = bench.forward_flops(TINY)
+    assert bench.executed_forward_flops("zoo_dense", TINY, tokens, jit_compile=False) == full
+    assert bench.executed_forward_flops("zoo", TINY, tokens, jit_compile=True) == full
+    skipped = bench.executed_forward_flops("zoo", TINY, tokens, jit_compile=False)
+    d, ff = TINY["dim"], TINY["ff_dim"]
+    assert full - skipped == TINY["layers"] * 2 * (TINY["batch"] * TINY["length"] - real) * (4 * d * d + 2 * d * ff)
+
+
+def test_ratios_pair_both_zoo_variants_with_each_baseline():
+    result = {mode: {"tokens_per_second": 10.0} for mode in ("train", "predict")}
+    fast = {mode: {"tokens_per_second": 20.0} for mode in ("train", "predict")}
+    ratios = bench.ratios({"tiny": {"xla_off": {"zoo": fast, "zoo_dense": result, "keras_mha": result}}})
+    assert ratios["tiny"]["xla_off"] == {"zoo/keras_mha": {"train": 2.0, "predict": 2.0},
+                                         "zoo_dense/keras_mha": {"train": 1.0, "predict": 1.0}}

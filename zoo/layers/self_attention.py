@@ -63,13 +63,11 @@ class SelfAttention(MultiHeadAttention):
         merged = heads * dv if self.merge == "concat" else dv
         self.output_dense.build(tuple(inputs_shape[:-1]) + (merged,))
 
-    # The projections run on [B·T, D] matrices: a 2-D Dense is one MatMul,
+    # The projections run on 2-D row matrices: a 2-D Dense is one MatMul,
     # where a 3-D one goes through tensordot's reshapes and shape ops.
-    def _project(self, inputs):
-        """h [B, T, D] -> q, k [B, H, T, dk] and v [B, H, T, dv]."""
+    def _split_qkv(self, qkv, batch, length):
+        """qkv [B·T, H·(2dk + dv)] -> q, k [B, H, T, dk] and v [B, H, T, dv]."""
         heads, dk, dv = self.num_heads, self.key_dim, self.value_dim
-        batch, length = ops.shape(inputs)[0], ops.shape(inputs)[1]
-        qkv = self.qkv_dense(ops.reshape(inputs, (-1, inputs.shape[-1])))  # [B·T, H·(2dk + dv)]
         if dk == dv:  # one reshape and one transpose for all three
             qkv = ops.reshape(qkv, (batch, length, 3, heads, dk))  # [B, T, 3, H, d]
             qkv = ops.transpose(qkv, (2, 0, 3, 1, 4))  # [3, B, H, T, d]
@@ -80,6 +78,35 @@ class SelfAttention(MultiHeadAttention):
         q, k, v = (ops.reshape(x, (batch, length, -1)) for x in (q, k, v))  # [B, T, H·d]
         return self._split_heads(q, dk), self._split_heads(k, dk), self._split_heads(v, dv)
 
+    def attend_rows(self, rows, batch, length, mask=None, positions=None, training=None):
+        """Self-attention of sequences given as rows; `call` without its checks.
+
+        Args:
+            rows: `[B·T, D]`, the sequences one row per position; or, with
+                `positions`, `[N, D]`: only the tokens at those rows.
+            batch, length: B and T.
+            mask: merged bool mask broadcastable to `[B, T, T]` (`merge_masks`).
+            positions: int32 `[N]`, the row (b·T + t) of each of `rows` in
+                `[B·T, D]`. The projections then run on the N tokens alone;
+                the other positions get zero keys and values, which `mask`
+                must hide.
+            training: enables dropout.
+
+        Returns:
+            `[B·T or N, output_dim]` in the layout of `rows`, and the weights
+            `[B, H, T, T]`.
+        """
+        qkv = self.qkv_dense(rows)  # [B·T or N, H·(2dk + dv)]
+        if positions is not None:
+            qkv = ops.scatter(positions[:, None], qkv, (batch * length, qkv.shape[-1]))  # [B·T, ...]
+        q, k, v = self._split_qkv(qkv, batch, length)
+        context, weights = self._attend(q, k, v, mask, training)
+        merged = self._merge_heads(context)  # [B, T, H·dv] or [B, T, dv]
+        merged = ops.reshape(merged, (-1, merged.shape[-1]))  # [B·T, H·dv or dv]
+        if positions is not None:
+            merged = ops.take(merged, positions, axis=0)  # [N, H·dv or dv]
+        return self.output_dense(merged), weights
+
     def call(
         self,
         inputs,
@@ -89,23 +116,27 @@ class SelfAttention(MultiHeadAttention):
         return_attention_scores=False,
         training=None,
     ):
+        self.check_inputs(inputs, mask, attention_mask)
+        batch, length = ops.shape(inputs)[0], ops.shape(inputs)[1]
+        mask = zoo_ops.merge_masks(mask, mask, attention_mask, use_causal_mask,
+                                   query_length=length, value_length=length)
+        rows = ops.reshape(inputs, (-1, inputs.shape[-1]))  # [B·T, D]
+        output, weights = self.attend_rows(rows, batch, length, mask, training=training)
+        output = ops.reshape(output, (batch, length, output.shape[-1]))  # [B, T, output_dim]
+        if return_attention_scores:
+            return output, weights
+        return output
+
+    def check_inputs(self, inputs, mask=None, attention_mask=None):
+        """Raises a clear error for inputs or masks that do not fit; returns
+        the static shape of `inputs`."""
         shape = assert_tensor("inputs", inputs, ("B", "T", "D"), floating=True)
         built = self.qkv_dense.kernel.shape[0]
         if shape is not None and shape[-1] is not None and shape[-1] != built:
             raise ValueError(f"The last dimension of `inputs` must be {built}, the size this layer "
                              f"was built with (its first call). Received: inputs.shape={shape}")
         self._check_masks({"mask": mask, "attention_mask": attention_mask}, shape, shape)
-        batch, length = ops.shape(inputs)[0], ops.shape(inputs)[1]
-        mask = zoo_ops.merge_masks(mask, mask, attention_mask, use_causal_mask,
-                                   query_length=length, value_length=length)
-        q, k, v = self._project(inputs)
-        context, weights = self._attend(q, k, v, mask, training)
-        merged = self._merge_heads(context)  # [B, T, H·dv] or [B, T, dv]
-        output = self.output_dense(ops.reshape(merged, (-1, merged.shape[-1])))  # [B·T, output_dim]
-        output = ops.reshape(output, (batch, length, output.shape[-1]))  # [B, T, output_dim]
-        if return_attention_scores:
-            return output, weights
-        return output
+        return shape
 
     def compute_mask(self, inputs, mask=None):
         return mask

@@ -3,7 +3,8 @@
 import keras
 from keras import ops
 
-from zoo._validation import assert_positive_int, assert_rate, assert_tensor
+from zoo import ops as zoo_ops
+from zoo._validation import assert_positive_int, assert_rate
 from zoo.layers.self_attention import SelfAttention
 
 
@@ -15,7 +16,16 @@ class TransformerEncoderBlock(keras.layers.Layer):
         x = LN(h + Drop(SelfAttention(h)));  y = LN(x + Drop(FF(x)))
     Pre-norm (``norm_first=True``, more stable for deep stacks):
         x = h + Drop(SelfAttention(LN(h)));  y = x + Drop(FF(LN(x)))
-    with FF(x) = W₂ act(W₁ x + b₁) + b₂.
+    with FF(x) = W₂ act(W₁ x + b₁) + b₂. Padded positions (mask False)
+    come out as 0.
+
+    With a padding mask, everything but the attention itself works on each
+    position alone, so by default it runs on the N real tokens only, as
+    `[N, D]` rows (PyTorch's nested-tensor fast path and FasterTransformer's
+    "remove padding" do the same): with a third of the positions padded, a
+    third of the projection and feed-forward work is skipped. Under XLA and
+    JAX, where shapes are fixed at compile time, every position is computed
+    (`zoo.ops.token_positions`); the outputs are the same either way.
 
     Args:
         num_heads: attention heads.
@@ -26,6 +36,8 @@ class TransformerEncoderBlock(keras.layers.Layer):
         merge: ``"concat"`` or ``"mean"`` (see `MultiHeadAttention`).
         activation: of the feed-forward hidden layer.
         layer_norm_epsilon: of both layer norms.
+        skip_padding: run the per-position layers on the real tokens only
+            (when a mask is given and shapes may depend on the data).
 
     Call arguments:
         inputs `[B, T, D]`; mask bool `[B, T]` (padding; propagated);
@@ -51,6 +63,7 @@ class TransformerEncoderBlock(keras.layers.Layer):
         merge="concat",
         activation="relu",
         layer_norm_epsilon=1e-5,
+        skip_padding=True,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -64,6 +77,7 @@ class TransformerEncoderBlock(keras.layers.Layer):
         self.merge = merge
         self.activation = keras.activations.get(activation)
         self.layer_norm_epsilon = layer_norm_epsilon
+        self.skip_padding = skip_padding
         # Created here so that bad head arguments fail at construction.
         self.attention = SelfAttention(
             num_heads, key_dim, merge=merge, dropout=dropout,
@@ -97,22 +111,31 @@ class TransformerEncoderBlock(keras.layers.Layer):
         training=None,
     ):
         # Checked here too: an int input would fail first in the residual sum.
-        assert_tensor("inputs", inputs, ("B", "T", "D"), floating=True)
-        x = self.attention_norm(inputs) if self.norm_first else inputs
-        x, weights = self.attention(
-            x, mask=mask, attention_mask=attention_mask,
-            return_attention_scores=True, training=training,
-        )
-        x = inputs + self.residual_dropout(x, training=training)
+        self.attention.check_inputs(inputs, mask, attention_mask)
+        batch, length, dim = ops.shape(inputs)[0], ops.shape(inputs)[1], inputs.shape[-1]
+        merged_mask = zoo_ops.merge_masks(mask, mask, attention_mask,
+                                          query_length=length, value_length=length)
+        # On rows [B·T, D] or [N, D]: a 2-D Dense is one MatMul (a 3-D one is a tensordot).
+        rows = ops.reshape(inputs, (-1, dim))  # [B·T, D]
+        positions = None
+        if mask is not None and self.skip_padding:
+            positions = zoo_ops.token_positions(mask)  # [N], or None under XLA
+        if positions is not None:
+            rows = ops.take(rows, positions, axis=0)  # [N, D]
+        x = self.attention_norm(rows) if self.norm_first else rows
+        x, weights = self.attention.attend_rows(x, batch, length, merged_mask, positions, training)
+        x = rows + self.residual_dropout(x, training=training)
         if not self.norm_first:
             x = self.attention_norm(x)
         y = self.ff_norm(x) if self.norm_first else x
-        # On [B·T, D]: a 2-D Dense is one MatMul (a 3-D one is a tensordot).
-        y = self.ff_output(self.ff_hidden(ops.reshape(y, (-1, y.shape[-1]))))  # [B·T, D]
-        y = ops.reshape(y, ops.shape(x))  # [B, T, D]
-        y = x + self.residual_dropout(y, training=training)
+        y = x + self.residual_dropout(self.ff_output(self.ff_hidden(y)), training=training)
         if not self.norm_first:
             y = self.ff_norm(y)
+        if positions is not None:
+            y = ops.scatter(positions[:, None], y, (batch * length, dim))  # [B·T, D], padding 0
+        elif mask is not None:
+            y = y * ops.cast(ops.reshape(mask, (-1, 1)), y.dtype)  # [B·T, D], padding 0
+        y = ops.reshape(y, (batch, length, dim))  # [B, T, D]
         if return_attention_scores:
             return y, weights
         return y
@@ -131,5 +154,6 @@ class TransformerEncoderBlock(keras.layers.Layer):
             merge=self.merge,
             activation=keras.activations.serialize(self.activation),
             layer_norm_epsilon=self.layer_norm_epsilon,
+            skip_padding=self.skip_padding,
         )
         return config

@@ -4,6 +4,7 @@ import pytest
 
 from tests import layer_checks
 from tests.zoo.layers.test_attention import np_softmax
+from zoo import ops as zoo_ops
 from zoo.layers import MultiHeadAttention, SelfAttention, TransformerEncoderBlock
 
 B, TQ, TV, D, H, DK = 2, 3, 4, 8, 3, 5
@@ -121,6 +122,46 @@ def test_encoder_block_matches_numpy(norm_first):
         h = ln1(x + attn(x))
         ref = ln2(h + ff(h))
     np.testing.assert_allclose(y, ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_encoder_block_skips_padding_to_the_same_outputs_and_gradients(norm_first):
+    """The real tokens alone as [N, D] rows (skip_padding, the default) give
+    what every position gives, outputs and gradients; padding comes out 0."""
+    x = np.random.default_rng(0).normal(size=(B, 4, D)).astype("float32")
+    mask = np.array([[1, 1, 0, 0], [1, 1, 1, 1]], bool)
+    packed = TransformerEncoderBlock(H, DK, ff_dim=16, norm_first=norm_first)
+    dense = TransformerEncoderBlock(H, DK, ff_dim=16, norm_first=norm_first, skip_padding=False)
+    packed(x, mask=mask)
+    dense(x, mask=mask)
+    start = packed.get_weights()
+    dense.set_weights(start)
+    y_packed = keras.ops.convert_to_numpy(packed(x, mask=mask))
+    y_dense = keras.ops.convert_to_numpy(dense(x, mask=mask))
+    assert np.all(y_packed[~mask] == 0.0) and np.all(y_dense[~mask] == 0.0)
+    np.testing.assert_allclose(y_packed, y_dense, rtol=1e-5, atol=1e-5)
+    # Gradients: one SGD step moves every weight of both blocks alike.
+    for block in (packed, dense):
+        inputs = keras.Input((4, D)), keras.Input((4,), dtype="bool")
+        model = keras.Model(inputs, block(inputs[0], mask=inputs[1]))
+        model.compile(optimizer=keras.optimizers.SGD(1.0), loss="mse")
+        model.train_on_batch([x, mask], np.ones_like(x))
+    for before, a, b in zip(start, packed.get_weights(), dense.get_weights()):
+        assert not np.array_equal(a, before)
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_token_positions_are_the_real_tokens_and_none_under_xla():
+    mask = np.array([[1, 1, 0], [1, 0, 0]], bool)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(zoo_ops.token_positions(mask)), [0, 1, 3])
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        def skips(m):  # traced once: a Python bool becomes a constant
+            return zoo_ops.token_positions(m) is not None
+
+        assert bool(tf.function(skips)(mask))
+        assert not bool(tf.function(skips, jit_compile=True)(mask))
 
 
 def make_model(layer_name="mha", merge="concat", dtype=None):
