@@ -138,7 +138,7 @@ run("-m", "pipelines.train", NAME, "--strategy", STRATEGY, *data_args, *smoke_ar
 # ## Evaluate
 #
 # Accuracy and loss on the SST-2 dev and test sentences (the shipped weights
-# measure 82.4 test accuracy; Kim's 2014 CNN-rand 82.7). A model trained on
+# measure 82.2 test accuracy; Kim's 2014 CNN-rand 82.7). A model trained on
 # your own files has its validation (and test) scores in its metrics card.
 
 # %%

@@ -8,7 +8,9 @@ epochs (warm-up then cosine decay of the learning rate), keeps the epoch
 with the best dev accuracy, and reports dev and test accuracy on the 872 /
 1,821 sentences. About 2 minutes on 2 CPU cores.
 
-Expected: test accuracy about 82.5 (seeds 0 and 1: 82.4, 82.7), below the
+Expected: test accuracy about 82.4 (shipped, seed 0: dev 82.91, test
+82.21; with the blocks of before `skip_padding`, which draw their dropout
+masks in another layout, seeds 0 and 1 gave 82.43 and 82.7), below the
 issue's 83.0 target and Kim's (2014) CNN-rand 82.7. Single runs tried and
 not kept (seed 0, test accuracy; seed-to-seed spread is about ±0.4):
   at batch 32: batch 16 (82.2), pre-norm (80.9), punctuation kept as tokens
@@ -17,9 +19,14 @@ not kept (seed 0, test accuracy; seed-to-seed spread is about ±0.4):
   1 layer (81.7), d 64 / ff 256 (81.4), learning rate 1e-3 (81.2);
   at batch 64, 8 epochs (82.2): dropout 0.3 (81.1), [UNK] word dropout of
   0.1 or 0.2 (81.2, 81.1);
-  at batch 32 (this config: dev 82.57, test 82.43): masked mean and max
-  pooling concatenated (dev 82.68, test 82.15); AdamW's weight EMA, momentum
-  0.999, copied into the model at each epoch end (dev 83.14, test 82.32).
+  at batch 32 (dev 82.57, test 82.43 then): masked mean and max pooling
+  concatenated (dev 82.68, test 82.15); AdamW's weight EMA, momentum
+  0.999, copied into the model at each epoch end (dev 83.14, test 82.32);
+  at batch 32, this config (dev 82.91, test 82.21): weight decay 0.1 (dev
+  82.68, test 82.54); label smoothing 0.1 (82.80, 82.54); both (82.91,
+  82.43); words seen once mapped to [UNK] (82.45, 82.32); both and d 256,
+  8 heads, ff 1024, dropout 0.2 (82.68, 81.88); both and dropout 0.15 for 4
+  epochs (81.88, 82.92: best test, worst dev, so not chosen).
 The measured values are in savedmodels/transformer_encoder_sst2/metrics.json.
 """
 

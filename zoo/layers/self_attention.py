@@ -128,15 +128,13 @@ class SelfAttention(MultiHeadAttention):
         return output
 
     def check_inputs(self, inputs, mask=None, attention_mask=None):
-        """Raises a clear error for inputs or masks that do not fit; returns
-        the static shape of `inputs`."""
+        """Raises a clear error for inputs or masks that do not fit."""
         shape = assert_tensor("inputs", inputs, ("B", "T", "D"), floating=True)
         built = self.qkv_dense.kernel.shape[0]
         if shape is not None and shape[-1] is not None and shape[-1] != built:
             raise ValueError(f"The last dimension of `inputs` must be {built}, the size this layer "
                              f"was built with (its first call). Received: inputs.shape={shape}")
         self._check_masks({"mask": mask, "attention_mask": attention_mask}, shape, shape)
-        return shape
 
     def compute_mask(self, inputs, mask=None):
         return mask
