@@ -25,7 +25,8 @@ class TransformerEncoderBlock(keras.layers.Layer):
     "remove padding" do the same): with a third of the positions padded, a
     third of the projection and feed-forward work is skipped. Under XLA and
     JAX, where shapes are fixed at compile time, every position is computed
-    (`zoo.ops.token_positions`); the outputs are the same either way.
+    (`zoo.ops.token_positions`); the outputs are the same either way, up to
+    rounding.
 
     Args:
         num_heads: attention heads.
@@ -110,7 +111,7 @@ class TransformerEncoderBlock(keras.layers.Layer):
         return_attention_scores=False,
         training=None,
     ):
-        # Checked here too: an int input would fail first in the residual sum.
+        # SelfAttention.call's checks: attend_rows, called below, makes none.
         self.attention.check_inputs(inputs, mask, attention_mask)
         batch, length, dim = ops.shape(inputs)[0], ops.shape(inputs)[1], inputs.shape[-1]
         merged_mask = zoo_ops.merge_masks(mask, mask, attention_mask,

@@ -151,6 +151,13 @@ def test_encoder_block_skips_padding_to_the_same_outputs_and_gradients(norm_firs
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
+def test_encoder_block_on_a_batch_of_only_padding_gives_zeros():
+    """N = 0 real tokens: empty [0, D] rows, not an error."""
+    x = np.ones((B, 3, D), "float32")
+    y = TransformerEncoderBlock(H, DK, ff_dim=16)(x, mask=np.zeros((B, 3), bool))
+    assert np.all(keras.ops.convert_to_numpy(y) == 0.0)
+
+
 def test_token_positions_are_the_real_tokens_and_none_under_xla():
     mask = np.array([[1, 1, 0], [1, 0, 0]], bool)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(zoo_ops.token_positions(mask)), [0, 1, 3])
