@@ -7,7 +7,6 @@ loss weights. Shapes are fixed by the graph, so the step never retraces
 trains on the whole graph (`replicated_graph_dataset`).
 """
 
-
 import keras
 import numpy as np
 import tensorflow as tf

@@ -78,14 +78,15 @@ class SelfAttention(MultiHeadAttention):
         q, k, v = (ops.reshape(x, (batch, length, -1)) for x in (q, k, v))  # [B, T, H·d]
         return self._split_heads(q, dk), self._split_heads(k, dk), self._split_heads(v, dv)
 
-    def attend_rows(self, rows, batch, length, mask=None, positions=None, training=None):
+    def attend_rows(self, rows, batch, length, mask=None, attention_mask=None,
+                    use_causal_mask=False, positions=None, training=None):
         """Self-attention of sequences given as rows; `call` without its checks.
 
         Args:
             rows: `[B·T, D]`, the sequences one row per position; or, with
                 `positions`, `[N, D]`: only the tokens at those rows.
             batch, length: B and T.
-            mask: merged bool mask broadcastable to `[B, T, T]` (`merge_masks`).
+            mask, attention_mask, use_causal_mask: as in `call`.
             positions: int32 `[N]`, the row (b·T + t) of each of `rows` in
                 `[B·T, D]`. The projections then run on the N tokens alone;
                 the other positions get zero keys and values, which `mask`
@@ -96,6 +97,8 @@ class SelfAttention(MultiHeadAttention):
             `[B·T or N, output_dim]` in the layout of `rows`, and the weights
             `[B, H, T, T]`.
         """
+        mask = zoo_ops.merge_masks(mask, mask, attention_mask, use_causal_mask,
+                                   query_length=length, value_length=length)
         qkv = self.qkv_dense(rows)  # [B·T or N, H·(2dk + dv)]
         if positions is not None:
             qkv = ops.scatter(positions[:, None], qkv, (batch * length, qkv.shape[-1]))  # [B·T, ...]
@@ -118,10 +121,9 @@ class SelfAttention(MultiHeadAttention):
     ):
         self.check_inputs(inputs, mask, attention_mask)
         batch, length = ops.shape(inputs)[0], ops.shape(inputs)[1]
-        mask = zoo_ops.merge_masks(mask, mask, attention_mask, use_causal_mask,
-                                   query_length=length, value_length=length)
         rows = ops.reshape(inputs, (-1, inputs.shape[-1]))  # [B·T, D]
-        output, weights = self.attend_rows(rows, batch, length, mask, training=training)
+        output, weights = self.attend_rows(rows, batch, length, mask, attention_mask, use_causal_mask,
+                                           training=training)
         output = ops.reshape(output, (batch, length, output.shape[-1]))  # [B, T, output_dim]
         if return_attention_scores:
             return output, weights

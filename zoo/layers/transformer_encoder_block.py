@@ -114,8 +114,6 @@ class TransformerEncoderBlock(keras.layers.Layer):
         # SelfAttention.call's checks: attend_rows, called below, makes none.
         self.attention.check_inputs(inputs, mask, attention_mask)
         batch, length, dim = ops.shape(inputs)[0], ops.shape(inputs)[1], inputs.shape[-1]
-        merged_mask = zoo_ops.merge_masks(mask, mask, attention_mask,
-                                          query_length=length, value_length=length)
         # On rows [B·T, D] or [N, D]: a 2-D Dense is one MatMul (a 3-D one is a tensordot).
         rows = ops.reshape(inputs, (-1, dim))  # [B·T, D]
         positions = None
@@ -124,7 +122,8 @@ class TransformerEncoderBlock(keras.layers.Layer):
         if positions is not None:
             rows = ops.take(rows, positions, axis=0)  # [N, D]
         x = self.attention_norm(rows) if self.norm_first else rows
-        x, weights = self.attention.attend_rows(x, batch, length, merged_mask, positions, training)
+        x, weights = self.attention.attend_rows(x, batch, length, mask, attention_mask,
+                                                positions=positions, training=training)
         x = rows + self.residual_dropout(x, training=training)
         if not self.norm_first:
             x = self.attention_norm(x)
