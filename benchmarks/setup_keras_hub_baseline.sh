@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create the SEPARATE virtual environment used only by the transformer
 # throughput benchmark's keras-hub baseline
-# (python -m benchmarks.transformer_throughput --keras-hub-python ...).
+# (.venv-hub/bin/python -m benchmarks.transformer_throughput ...).
 # The attention-zoo package itself never uses this environment, and keras-hub
 # is never installed into the main .venv.
 #
@@ -13,9 +13,10 @@
 # attention-zoo is measured on.  requirements.txt is also passed as a
 # constraints file: keras-hub and its dependencies can never upgrade or
 # replace a pinned package (pip fails instead); the script checks the
-# versions at the end.  attention-zoo is not installed: the benchmark runs
-# with the repository root as working directory and its harness does not
-# import zoo for the keras_hub variant.
+# versions at the end.  attention-zoo is not installed: the benchmarks run
+# with the repository root as working directory, so `zoo` is the source
+# tree's, and the throughput benchmark times all its variants in this venv,
+# in one process.
 set -euo pipefail
 
 KERAS_HUB_VERSION="0.32.0"

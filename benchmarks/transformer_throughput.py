@@ -1,8 +1,8 @@
 """Transformer encoder throughput: zoo vs keras' MultiHeadAttention vs keras-hub.
 
-    python -m benchmarks.transformer_throughput \\
+    .venv-hub/bin/python -m benchmarks.transformer_throughput \\
         --output benchmarks/results/transformer_throughput.json \\
-        [--keras-hub-python .venv-hub/bin/python] [--shapes small large] \\
+        [--only VARIANT ...] [--keras-hub-python PY] [--shapes small large] \\
         [--steps 20] [--warmup 5] [--repeats 3] [--xla both|on|off]
 
 Measures training and inference tokens/s of three text classifiers with the
@@ -34,14 +34,16 @@ Every model is asserted to have exactly the analytic parameter count
 parameters. The pooled output ignores padded positions, which no real token
 attends to, so the three compute the same function up to initialisation.
 
-keras_hub is not installed in the main environment: with
-`--keras-hub-python` (a Python made by
-`benchmarks/setup_keras_hub_baseline.sh`) that variant runs in a subprocess
-`python -m benchmarks.transformer_throughput --only keras_hub --json-out F`
-with the repository root as working directory, so it uses this very harness.
-This module therefore imports neither zoo nor keras_hub at import time
-(each is imported when its variant is built); the keras-hub environment does
-not have attention-zoo installed.
+keras_hub is not installed in the main environment. The benchmark's own
+venv, made by `benchmarks/setup_keras_hub_baseline.sh`, has keras-hub on the
+same pinned tensorflow and keras; run from the repository root with that
+venv's Python, every variant (zoo from the source tree) is built and timed
+in one process, in the same interleaved rounds. That is the way to compare
+them: run from the main venv with `--keras-hub-python`, keras_hub instead
+runs in a subprocess (`--only keras_hub --json-out F`, this very harness),
+timed apart from the others, at another minute of the machine's drift.
+This module therefore imports neither zoo nor keras_hub at import time (each
+is imported when its variant is built).
 
 Data: synthetic token ids in [1, 20000) with a padding mask of random
 lengths uniform in [T/4, T] (fixed seed; id 0 = padding after the length),
@@ -58,8 +60,7 @@ per-step callbacks and data handling, the same for all variants. After
 timed `--repeats` times, in rounds that alternate between the variants of
 this process (the machine's speed drifts by ±20 %); tokens/s = batch ×
 length × steps / median seconds, padded tokens included. All repeats are
-recorded. The keras_hub variant runs in its own process, so it is not
-interleaved with the other two.
+recorded.
 
 FLOPs (analytic, matmuls only; embeddings, softmax, layer norms and the
 head are left out): forward per layer 2·N·(4·d² + 2·d·ff) + 4·B·T²·d,
@@ -77,6 +78,7 @@ and FILE.md (`benchmarks/report.py`).
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -169,7 +171,7 @@ def make_block(variant, shape):
     """One encoder block of `variant`, and the keyword its padding mask goes by."""
     dim, heads, ff_dim = shape["dim"], shape["heads"], shape["ff_dim"]
     if variant in ("zoo", "zoo_dense"):
-        from zoo.layers import TransformerEncoderBlock  # not in the keras-hub venv
+        from zoo.layers import TransformerEncoderBlock  # the source tree's, in the keras-hub venv
 
         block = TransformerEncoderBlock(num_heads=heads, key_dim=dim // heads, ff_dim=ff_dim,
                                         dropout=DROPOUT, norm_first=False,
@@ -178,7 +180,7 @@ def make_block(variant, shape):
     if variant == "keras_mha":
         return KerasMHABlock(dim, heads, ff_dim, DROPOUT), "padding_mask"
     if variant == "keras_hub":
-        import keras_hub  # only in the keras-hub venv
+        import keras_hub  # only in the benchmark's venv
 
         block = keras_hub.layers.TransformerEncoder(
             intermediate_dim=ff_dim, num_heads=heads, dropout=DROPOUT, activation="relu",
@@ -440,14 +442,20 @@ def parse_args(argv):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--xla", default="both", choices=("both", "on", "off"))
     parser.add_argument("--matmul-size", type=int, default=2048)
-    parser.add_argument("--only", nargs="+", choices=VARIANTS, default=["zoo", "zoo_dense", "keras_mha"],
-                        help="variants to run in this process")
+    parser.add_argument("--only", nargs="+", choices=VARIANTS,
+                        help="variants to run in this process (default: all whose library imports here; "
+                             "keras_hub in its subprocess with --keras-hub-python)")
     parser.add_argument("--json-out", help="write the raw measurements only (the keras-hub subprocess)")
     args = parser.parse_args(argv)
     if not (args.output or args.json_out):
         parser.error("--output is required")
     if min(args.steps, args.warmup, args.repeats) < 1:
         parser.error("--steps, --warmup and --repeats must be >= 1")
+    if args.only is None:
+        hub_here = importlib.util.find_spec("keras_hub") is not None and not args.keras_hub_python
+        args.only = [v for v in VARIANTS if v != "keras_hub" or hub_here]
+    if args.keras_hub_python and "keras_hub" in args.only:
+        parser.error("keras_hub runs either here (--only) or in --keras-hub-python's venv, not both")
     return args
 
 

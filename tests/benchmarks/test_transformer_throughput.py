@@ -48,3 +48,16 @@ def test_ratios_pair_both_zoo_variants_with_each_baseline():
     ratios = bench.ratios({"tiny": {"xla_off": {"zoo": fast, "zoo_dense": result, "keras_mha": result}}})
     assert ratios["tiny"]["xla_off"] == {"zoo/keras_mha": {"train": 2.0, "predict": 2.0},
                                          "zoo_dense/keras_mha": {"train": 1.0, "predict": 1.0}}
+
+
+def test_variants_default_to_those_that_import_here(monkeypatch):
+    hub_installed = []
+    monkeypatch.setattr(bench.importlib.util, "find_spec", lambda name: object() if hub_installed else None)
+    assert bench.parse_args(["--output", "x.json"]).only == ["zoo", "zoo_dense", "keras_mha"]
+    hub_installed.append(True)  # the benchmark's venv: keras_hub is timed in this process too
+    assert bench.parse_args(["--output", "x.json"]).only == list(bench.VARIANTS)
+    # --keras-hub-python moves keras_hub to that venv's subprocess.
+    args = bench.parse_args(["--output", "x.json", "--keras-hub-python", "py"])
+    assert args.only == ["zoo", "zoo_dense", "keras_mha"]
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--output", "x.json", "--keras-hub-python", "py", "--only", "keras_hub"])
