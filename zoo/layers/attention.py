@@ -226,12 +226,14 @@ class Attention(keras.layers.Layer):
             projected_key = self.project_key(value if key is None else key)
         scores = self._scores(query, projected_key)  # [B, Tq, Tv]
         mask = zoo_ops.merge_masks(query_mask, value_mask)  # [B, Tq, Tv] or None
-        weights = zoo_ops.masked_softmax(scores, mask)
+        # Dropout fused with the mask: one multiply where the Dropout layer's own call takes three passes.
+        weights, dropped = zoo_ops.masked_softmax_dropout(
+            scores, mask, self.dropout_layer, training)
         if self.score == "qkv":
             value = ops.matmul(
                 value, self.key_kernel if self.share_key_value else self.value_kernel
             )  # [B, Tv, units]
-        context = ops.matmul(self.dropout_layer(weights, training=training), value)
+        context = ops.matmul(dropped, value)
         if return_attention_scores:
             return context, weights
         return context

@@ -130,9 +130,10 @@ class MultiHeadAttention(keras.layers.Layer):
             scores = zoo_ops.dot_scores(query, key)
         if mask is not None:
             mask = ops.expand_dims(mask, 1)  # [B, 1, Tq, Tv]
-        weights = zoo_ops.masked_softmax(scores, mask)
-        context = ops.matmul(self.dropout_layer(weights, training=training), value)
-        return context, weights
+        # Dropout fused with the mask: one multiply where the Dropout layer's own call takes three passes.
+        weights, dropped = zoo_ops.masked_softmax_dropout(
+            scores, mask, self.dropout_layer, training)
+        return ops.matmul(dropped, value), weights
 
     def _merge_heads(self, context):
         if self.merge == "mean":

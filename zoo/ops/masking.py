@@ -1,6 +1,7 @@
-"""Mask merging and a masked softmax that is safe in float16 / bfloat16."""
+"""Mask merging, and a masked softmax (with or without dropout) that is safe in
+float16 / bfloat16."""
 
-from keras import ops
+from keras import ops, random
 
 
 def merge_masks(
@@ -47,6 +48,24 @@ def merge_masks(
     return mask
 
 
+def _softmax_and_mask(scores, mask, axis):
+    """float32 softmax over `axis` with the masked entries at exactly 0 in
+    every row that has a real entry (rows fully masked come out uniform),
+    and the mask as float32 (None without one): the product zeroes the rest."""
+    x = ops.cast(scores, "float32")
+    mask = None if mask is None else ops.cast(mask, "float32")
+    if x.shape[axis] == 1:
+        # One key (a one-word sentence, a 1 × 1 grid): every weight is 1.
+        # Not ops.softmax, which warns on a size-1 axis at every call.
+        return ops.ones_like(x), mask
+    if mask is None:
+        return ops.softmax(x, axis=axis), None
+    # A finite stand-in for -inf (its sum with a score stays finite): exp of
+    # it minus a real row's max is exactly 0. An additive bias keeps the
+    # softmax one fused kernel.
+    return ops.softmax(x + (1.0 - mask) * -1.7e38, axis=axis), mask
+
+
 def masked_softmax(scores, mask=None, axis=-1):
     """Softmax over `axis` that gives exactly 0 where `mask` is False.
 
@@ -65,22 +84,44 @@ def masked_softmax(scores, mask=None, axis=-1):
     Returns:
         Weights with the dtype of `scores`.
     """
-    dtype = scores.dtype
-    x = ops.cast(scores, "float32")
-    if x.shape[axis] == 1:
-        # One key (a one-word sentence, a 1 × 1 grid): every weight is 1.
-        # Not ops.softmax, which warns on a size-1 axis at every call.
-        weights = ops.ones_like(x)
-        return ops.cast(weights if mask is None else weights * ops.cast(mask, "float32"), dtype)
-    if mask is None:
-        return ops.cast(ops.softmax(x, axis=axis), dtype)
-    mask = ops.cast(mask, "float32")
-    # A finite stand-in for -inf (its sum with a score stays finite): exp of
-    # it minus a real row's max is exactly 0. An additive bias keeps the
-    # softmax one fused kernel; the product then zeroes every masked entry
-    # and the rows that were fully masked (uniform out of the softmax).
-    weights = ops.softmax(x + (1.0 - mask) * -1.7e38, axis=axis)
-    return ops.cast(weights * mask, dtype)
+    weights, mask = _softmax_and_mask(scores, mask, axis)
+    return ops.cast(weights if mask is None else weights * mask, scores.dtype)
 
 
-__all__ = ["merge_masks", "masked_softmax"]
+def masked_softmax_dropout(scores, mask, dropout, training=False, axis=-1):
+    """`masked_softmax` and the same weights after dropout, in one multiply.
+
+        α = masked_softmax(s, m),   α̃ = α ⊙ [u ≥ rate] / (1 − rate),   u ~ U[0, 1)
+
+    with the mask folded into the dropout's multiplier: α̃ = p ⊙ M, where p
+    is the softmax before the mask and M = [u ≥ rate ∧ m] / (1 − rate).
+    keras.layers.Dropout after `masked_softmax` computes the same α̃ (the
+    same u for the same seed), but its gradient takes three passes over the
+    `[B, H, Tq, Tv]` weights (its select and scale, then the mask); this one
+    takes one. α itself is for returning to the caller: when nothing uses
+    it, a compiled graph never computes it.
+
+    Args:
+        scores, mask, axis: as in `masked_softmax` (mask may be None).
+        dropout: the caller's `keras.layers.Dropout`, whose rate and seed
+            generator are used (its own call is not).
+        training: dropout only when True (else α̃ = α).
+
+    Returns:
+        (α, α̃), both with the dtype of `scores`.
+    """
+    rate = dropout.rate
+    if not training or rate == 0:
+        weights = masked_softmax(scores, mask, axis)
+        return weights, weights
+    probabilities, mask = _softmax_and_mask(scores, mask, axis)
+    weights = probabilities if mask is None else probabilities * mask
+    keep = random.uniform(ops.shape(probabilities), seed=dropout.seed_generator) >= rate
+    if mask is not None:
+        keep = ops.logical_and(keep, ops.cast(mask, "bool"))
+    multiplier = ops.where(keep, 1.0 / (1.0 - rate), 0.0)  # M
+    dropped = probabilities * multiplier
+    return ops.cast(weights, scores.dtype), ops.cast(dropped, scores.dtype)
+
+
+__all__ = ["merge_masks", "masked_softmax", "masked_softmax_dropout"]
