@@ -226,7 +226,6 @@ class Attention(keras.layers.Layer):
             projected_key = self.project_key(value if key is None else key)
         scores = self._scores(query, projected_key)  # [B, Tq, Tv]
         mask = zoo_ops.merge_masks(query_mask, value_mask)  # [B, Tq, Tv] or None
-        # Dropout fused with the mask: one multiply where the Dropout layer's own call takes three passes.
         weights, dropped = zoo_ops.masked_softmax_dropout(
             scores, mask, self.dropout_layer, training)
         if self.score == "qkv":

@@ -250,7 +250,6 @@ class GraphAttention(keras.layers.Layer):
             + ops.expand_dims(ops.transpose(score_source), -2),  # [K, 1, N]
             negative_slope=self.negative_slope,
         )  # [K, N, N]
-        # Dropout fused with the mask: one multiply where the Dropout layer's own call takes three passes.
         alpha, dropped = zoo_ops.masked_softmax_dropout(
             scores, mask[None], self.dropout_layer, training)  # [K, N, N]
         context = ops.matmul(dropped, ops.transpose(h, (1, 0, 2)))  # [K, N, C]

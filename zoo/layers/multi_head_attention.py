@@ -130,7 +130,6 @@ class MultiHeadAttention(keras.layers.Layer):
             scores = zoo_ops.dot_scores(query, key)
         if mask is not None:
             mask = ops.expand_dims(mask, 1)  # [B, 1, Tq, Tv]
-        # Dropout fused with the mask: one multiply where the Dropout layer's own call takes three passes.
         weights, dropped = zoo_ops.masked_softmax_dropout(
             scores, mask, self.dropout_layer, training)
         return ops.matmul(dropped, value), weights

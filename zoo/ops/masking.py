@@ -95,11 +95,11 @@ def masked_softmax_dropout(scores, mask, dropout, training=False, axis=-1):
 
     with the mask folded into the dropout's multiplier: α̃ = p ⊙ M, where p
     is the softmax before the mask and M = [u ≥ rate ∧ m] / (1 − rate).
-    keras.layers.Dropout after `masked_softmax` computes the same α̃ (the
-    same u for the same seed), but its gradient takes three passes over the
-    `[B, H, Tq, Tv]` weights (its select and scale, then the mask); this one
-    takes one. α itself is for returning to the caller: when nothing uses
-    it, a compiled graph never computes it.
+    keras.layers.Dropout after `masked_softmax` computes the same α̃ (on
+    TensorFlow from the very same u for the same seed), but its gradient
+    takes three passes over the `[B, H, Tq, Tv]` weights (its select and
+    scale, then the mask); this one takes one. α itself is for returning to
+    the caller: when nothing uses it, a TensorFlow graph never computes it.
 
     Args:
         scores, mask, axis: as in `masked_softmax` (mask may be None).
