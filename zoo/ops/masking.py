@@ -114,8 +114,8 @@ def masked_softmax_dropout(scores, mask, dropout, training=False, axis=-1):
     if not training or rate == 0:
         weights = masked_softmax(scores, mask, axis)
         return weights, weights
-    probabilities, mask = _softmax_and_mask(scores, mask, axis)
-    weights = probabilities if mask is None else probabilities * mask
+    probabilities, float_mask = _softmax_and_mask(scores, mask, axis)
+    weights = probabilities if mask is None else probabilities * float_mask
     keep = random.uniform(ops.shape(probabilities), seed=dropout.seed_generator) >= rate
     if mask is not None:
         keep = ops.logical_and(keep, ops.cast(mask, "bool"))
