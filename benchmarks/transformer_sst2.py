@@ -65,14 +65,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-from keras import ops  # noqa: E402
 
 import zoo  # noqa: E402
 from benchmarks import report as report_io  # noqa: E402
 from benchmarks.transformer_throughput import LAYER_NORM_EPSILON, KerasMHABlock  # noqa: E402
 from pipelines import text_classification as task  # noqa: E402
 from pipelines.configs import get_config  # noqa: E402
-from zoo.models.transformer_encoder import TokenAndPositionEmbedding, TransformerEncoderClassifier  # noqa: E402
+from zoo.models.transformer_encoder import TransformerEncoderClassifier  # noqa: E402
+from zoo.models.transformer_encoder.transformer_encoder_backbone import embedded_inputs  # noqa: E402
 
 NAME = "transformer_encoder_sst2"
 VARIANTS = ("zoo", "keras_mha", "keras_hub")
@@ -89,11 +89,11 @@ def count_parameters(model):
     return int(sum(np.prod(w.shape) for w in model.trainable_weights))
 
 
-def zoo_classifier(config, vocabulary, class_names):
+def zoo_classifier(config, vocabulary, subwords, class_names):
     """The entry as `train` builds it for `config` (fresh weights)."""
     model_kwargs = dict(config["model"], max_length=config["max_length"])
-    return zoo.load(NAME, weights=None, vocabulary=vocabulary, class_names=class_names,
-                    **model_kwargs)
+    return zoo.load(NAME, weights=None, vocabulary=vocabulary, subwords=subwords,
+                    class_names=class_names, **model_kwargs)
 
 
 def architecture(reference):
@@ -104,7 +104,8 @@ def architecture(reference):
         # keras' MHA and keras-hub's encoder only concatenate their heads.
         raise ValueError(f"The baselines need merge='concat', the config has {arch['merge']!r}.")
     return {key: arch[key] for key in ("max_length", "num_layers", "num_heads", "hidden_dim",
-                                       "ff_dim", "dropout", "norm_first", "position_encoding")}
+                                       "ff_dim", "dropout", "norm_first", "position_encoding",
+                                       "subword_vocabulary_size", "whole_word_dropout")}
 
 
 @functools.cache
@@ -148,13 +149,11 @@ class BaselineBackbone(keras.Model):
     uses."""
 
     def __init__(self, variant, vocabulary_size, max_length, num_layers, num_heads, hidden_dim,
-                 ff_dim, dropout, norm_first, position_encoding, **kwargs):
-        token_ids = keras.Input((None,), dtype="int32", name="token_ids")
-        padding_mask = ops.not_equal(token_ids, 0)  # [B, T]
-        h = TokenAndPositionEmbedding(vocabulary_size, max_length, hidden_dim,
-                                      position_encoding=position_encoding,
-                                      name="embedding")(token_ids)
-        h = keras.layers.Dropout(dropout, name="embedding_dropout")(h)
+                 ff_dim, dropout, norm_first, position_encoding, subword_vocabulary_size=None,
+                 whole_word_dropout=0.0, **kwargs):
+        inputs, padding_mask, h = embedded_inputs(
+            vocabulary_size, max_length, hidden_dim, dropout, position_encoding,
+            subword_vocabulary_size, whole_word_dropout)
         attention = []
         for index in range(num_layers):
             block = make_block(variant, hidden_dim, num_heads, ff_dim, dropout, norm_first,
@@ -164,20 +163,24 @@ class BaselineBackbone(keras.Model):
         if norm_first:
             h = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="final_norm")(h)
         super().__init__(
-            inputs=token_ids,
+            inputs=inputs,
             outputs={"sequence_output": h, "padding_mask": padding_mask, "attention": attention},
             **kwargs,
         )
         self.variant = variant
         self.vocabulary_size = vocabulary_size
         self.max_length = max_length
+        self.subword_vocabulary_size = subword_vocabulary_size
 
 
-def baseline_classifier(variant, arch, vocabulary, class_names, standardize):
-    """The zoo's classifier (tokenizer, pooling, head) over a baseline backbone."""
+def baseline_classifier(variant, arch, vocabulary, class_names, standardize, subwords=None,
+                        subword_lengths=None):
+    """The zoo's classifier (tokenizer, subwords, pooling, head) over a baseline backbone."""
     backbone = BaselineBackbone(variant, len(vocabulary), name=f"{variant}_backbone", **arch)
     return TransformerEncoderClassifier(backbone, vocabulary, class_names, standardize=standardize,
-                                        dropout=arch["dropout"], name=f"{variant}_classifier")
+                                        dropout=arch["dropout"], subwords=subwords,
+                                        subword_lengths=subword_lengths or (3, 5),
+                                        name=f"{variant}_classifier")
 
 
 # --- training ----------------------------------------------------------------
@@ -200,11 +203,12 @@ def train_zoo(config, seed, data_dir=None, verbose=0):
     return model, data, history, timer.seconds
 
 
-def train_baseline(variant, config, seed, data, vocabulary, arch, verbose=0):
+def train_baseline(variant, config, seed, data, vocabulary, subwords, arch, verbose=0):
     """A baseline fitted like the entry: (model, history, seconds)."""
     keras.utils.set_random_seed(seed)  # before building, as `train` does
     model = baseline_classifier(variant, arch, vocabulary, data.class_names,
-                                config["model"]["standardize"])
+                                config["model"]["standardize"], subwords,
+                                config["model"].get("subword_lengths"))
     timer = FitTimer()
     history = task.fit(model, data, config, seed, verbose=verbose, extra_callbacks=[timer])
     return model, history, timer.seconds
@@ -236,8 +240,9 @@ def run_variant(variant, config, seeds, data_dir=None, verbose=0):
     data = task.load_data(config, data_dir)
     vocabulary = task.build_vocabulary(data.texts["train"], config["model"]["standardize"],
                                        config.get("max_tokens"))
+    subwords = task.build_subwords(vocabulary, config["model"].get("subword_lengths"))
     # Built before any seed is set, so it does not shift the runs' random streams.
-    reference = zoo_classifier(config, vocabulary, data.class_names)
+    reference = zoo_classifier(config, vocabulary, subwords, data.class_names)
     parameters = count_parameters(reference)
     arch = architecture(reference)
     runs = []
@@ -246,7 +251,7 @@ def run_variant(variant, config, seeds, data_dir=None, verbose=0):
             model, data, history, seconds = train_zoo(config, seed, data_dir, verbose)
         else:
             model, history, seconds = train_baseline(variant, config, seed, data, vocabulary,
-                                                     arch, verbose)
+                                                     subwords, arch, verbose)
         metrics = run_metrics(seed, model, data, history, seconds)
         if metrics["parameters"] != parameters:
             raise AssertionError(f"{variant} has {metrics['parameters']:,} trainable parameters, "

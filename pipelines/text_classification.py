@@ -20,9 +20,11 @@ from pipelines import callbacks as zoo_callbacks
 from pipelines.cards import save_inference_weights
 from pipelines.data import text_classification as text_data
 from pipelines.runtime import Runtime
+from zoo.models.transformer_encoder.subword_tokenizer import subword_vocabulary
 
 VOCABULARY_FILE = "vocabulary.txt"
 CLASS_NAMES_FILE = "labels.txt"
+SUBWORDS_FILE = "subwords.txt"
 
 
 def load_data(config, data_dir=None):
@@ -46,11 +48,22 @@ def build_vocabulary(texts, standardize, max_tokens=None):
     return vectorizer.get_vocabulary()
 
 
+def build_subwords(vocabulary, subword_lengths):
+    """The character n-grams of the vocabulary's words (`subword_vocabulary`),
+    or None for a model without subwords (`subword_lengths` None). Only the
+    training words': other n-grams would get no trained embedding."""
+    return subword_vocabulary(vocabulary[2:], subword_lengths) if subword_lengths else None
+
+
 def token_dataset(model, texts, labels):
-    """(ids, label) per example: ids int32 `[n]`, n <= max_length real tokens."""
+    """(inputs, label) per example: `model.tokenize`'s inputs of one text
+    cut to its n <= max_length real tokens (ids int32 `[n]`; with subwords
+    also `[n, S]` n-gram ids)."""
     def tokenize(text, label):
-        ids = model.tokenizer(text[None])[0]  # [n]: one text has no padding
-        return tf.cast(ids[:model.max_length], tf.int32), label
+        inputs = model.tokenize(text[None])  # [1, max_length, ...]
+        ids = inputs["token_ids"] if isinstance(inputs, dict) else inputs
+        length = tf.math.count_nonzero(ids[0], dtype=tf.int32)  # ids are 0 only after the words
+        return tf.nest.map_structure(lambda x: x[0, :length], inputs), label
 
     return (tf.data.Dataset.from_tensor_slices((texts, labels))
             .map(tokenize, num_parallel_calls=tf.data.AUTOTUNE))
@@ -70,12 +83,13 @@ def train_dataset(model, texts, labels, batch_size, seed=0, static_shapes=False)
                .cache()
                .shuffle(len(texts), seed=seed, reshuffle_each_iteration=True))
     if static_shapes:
-        dataset = dataset.padded_batch(batch_size, padded_shapes=([model.max_length], []),
-                                       drop_remainder=True)
+        shapes = tf.nest.map_structure(lambda spec: [model.max_length] + spec.shape[1:].as_list(),
+                                       dataset.element_spec[0])  # [max_length, ...] per input
+        dataset = dataset.padded_batch(batch_size, padded_shapes=(shapes, []), drop_remainder=True)
     else:
         boundaries = bucket_boundaries(model.max_length)
         dataset = dataset.bucket_by_sequence_length(
-            lambda ids, label: tf.shape(ids)[0], boundaries,
+            lambda inputs, label: tf.shape(tf.nest.flatten(inputs)[0])[0], boundaries,
             [batch_size] * (len(boundaries) + 1), pad_to_bucket_boundary=True,
             drop_remainder=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
@@ -137,8 +151,9 @@ def serving(name, weights="trained"):
     vocabulary = tf.constant(model.vocabulary)
 
     def serve(text):
-        ids = model.tokenize(text)  # [B, max_length]
-        outputs = model(ids, training=False)
+        inputs = model.tokenize(text)
+        ids = inputs["token_ids"] if model.subword_tokenizer else inputs  # [B, max_length]
+        outputs = model(inputs, training=False)
         label = tf.argmax(outputs["probabilities"], axis=-1, output_type=tf.int32)
         return {
             "label": label,
@@ -148,8 +163,11 @@ def serving(name, weights="trained"):
             "attention": outputs["attention"][-1],
         }
 
-    # The tokenizer's lookup table is not one of the model's tracked layers.
-    return [model, model.tokenizer], serve, [tf.TensorSpec([None], tf.string, name="text")]
+    # The tokenizers' lookup tables are not among the model's tracked layers.
+    tracked = [model, model.tokenizer]
+    if model.subword_tokenizer:
+        tracked.append(model.subword_tokenizer.lookup)
+    return tracked, serve, [tf.TensorSpec([None], tf.string, name="text")]
 
 
 def learning_rate_schedule(config, steps_per_epoch):
@@ -176,9 +194,10 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
     model_kwargs = dict(config["model"], max_length=config["max_length"])
     vocabulary = build_vocabulary(data.texts["train"], model_kwargs["standardize"],
                                   config.get("max_tokens"))
+    subwords = build_subwords(vocabulary, model_kwargs.get("subword_lengths"))
     runtime = runtime or Runtime()
     with runtime.scope():
-        model = zoo.load(name, weights=None, vocabulary=vocabulary,
+        model = zoo.load(name, weights=None, vocabulary=vocabulary, subwords=subwords,
                          class_names=data.class_names, **model_kwargs)
     history = fit(model, data, config, seed, logdir=logdir, backup_dir=backup_dir, epochs=epochs,
                   verbose=verbose, extra_callbacks=extra_callbacks, runtime=runtime)
@@ -226,10 +245,12 @@ def fit(model, data, config, seed, logdir=None, backup_dir=None, epochs=None, ve
 
 
 def save(model, output_dir):
-    """Saves the weights and the vocabulary and class-name assets where
-    `zoo.load` reads them."""
+    """Saves the weights and the vocabulary, class-name (and subword)
+    assets where `zoo.load` reads them."""
     save_inference_weights(model, output_dir)
-    for file_name, lines in ((VOCABULARY_FILE, model.vocabulary),
-                             (CLASS_NAMES_FILE, model.class_names)):
+    assets = [(VOCABULARY_FILE, model.vocabulary), (CLASS_NAMES_FILE, model.class_names)]
+    if model.subwords is not None:
+        assets.append((SUBWORDS_FILE, model.subwords))
+    for file_name, lines in assets:
         with open(os.path.join(output_dir, file_name), "w", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")

@@ -41,6 +41,9 @@ class ModelEntry:
     # builder argument -> file in weights_dir passed as its value, unless
     # overridden (e.g. {"vocabulary": "vocabulary.txt"}).
     assets: dict = field(default_factory=dict)
+    # Of those, the ones a model may be trained without (e.g. "subwords"):
+    # when the file is absent, the builder's default is used.
+    optional_assets: tuple = ()
 
     @property
     def weights_dir(self) -> Path:
@@ -141,6 +144,8 @@ def load(name, weights="trained", **overrides):
         if argument in overrides:
             continue
         path = entry.weights_dir / file_name
+        if not path.is_file() and argument in entry.optional_assets:
+            continue
         if not path.is_file():
             raise FileNotFoundError(
                 f"{name!r} needs its {argument} file {path}, which ships with the trained "

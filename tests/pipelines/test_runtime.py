@@ -271,11 +271,12 @@ def test_interrupted_batch_training_resumes_exactly(toy, tmp_path):
     (text classification): interrupted in epoch 3 and resumed, it ends with
     the bits of an uninterrupted run. The resumed run must see epochs 3-5
     in their own shuffle orders, the dropout masks that follow epoch 2's,
-    and early stopping's state: here the best epoch is the second, and the
-    patience of 2 runs out in epoch 4, after the resume (a fresh
-    EarlyStopping would count epoch 3 as best and run all 5)."""
+    (and the whole-word dropout's), and early stopping's state: here the
+    best epoch is the first, and the patience of 3 runs out in epoch 4,
+    after the resume (a fresh EarlyStopping would count epoch 3 as best and
+    run all 5)."""
     config, _ = toy["transformer_encoder_sst2"]
-    config = dict(config, max_epochs=5, patience=2, learning_rate=1e-3,
+    config = dict(config, max_epochs=5, patience=3, learning_rate=1e-3,
                   model=dict(config["model"], dropout=0.1))
 
     def train(**kwargs):
@@ -283,13 +284,14 @@ def test_interrupted_batch_training_resumes_exactly(toy, tmp_path):
                                backup_dir=str(tmp_path / "backup"), **kwargs)
 
     straight, _, _, straight_history = train()
-    assert (straight_history.best_epoch, straight_history.epochs_run) == (2, 4)
+    assert (straight_history.best_epoch, straight_history.epochs_run) == (1, 4)
+    assert straight.subwords is not None  # the entry's config: subwords and their dropout
     with pytest.raises(KeyboardInterrupt):
         # Raised at the end of epoch 3, before its backup: resumes at epoch 3.
         train(extra_callbacks=[Interrupt(at=2)])
     recorder = Recorder()
     resumed, _, _, history = train(extra_callbacks=[recorder])
     assert recorder.epochs == [2, 3]  # 0-based: resumed, and stopped early
-    assert (history.best_epoch, history.epochs_run) == (2, 4)
+    assert (history.best_epoch, history.epochs_run) == (1, 4)
     for got, want in zip(resumed.get_weights(), straight.get_weights()):
         np.testing.assert_array_equal(got, want)

@@ -127,3 +127,21 @@ def test_shipped_entry_card_is_reproduced_by_evaluate(config, tmp_path, monkeypa
     monkeypatch.setattr(evaluate_cli, "get_config", lambda name: dict(sst2_config))
     again = evaluate_cli.main([NAME, "--output", str(tmp_path / "eval.json")])
     assert again == {k: v for k, v in metrics.items() if k.endswith(("accuracy", "loss"))}
+
+
+def test_subwords_train_save_load_and_read_words_never_seen(config, tmp_path, monkeypatch):
+    config = dict(config, model=dict(config["model"], subword_lengths=(3, 4), whole_word_dropout=0.3))
+    model, data, builder_kwargs, _ = task.train(NAME, config, seed=0, verbose=0)
+    assert "greatly" not in model.vocabulary and "awfully" not in model.vocabulary
+    assert task.evaluate(model, data)["test_accuracy"] >= 90.0
+    # Both are [UNK] to the word vocabulary: only their n-grams can tell them apart.
+    assert model.classify(["the greatly plot", "the awfully plot"])["labels"] == ["pos", "neg"]
+
+    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path))
+    task.save(model, tmp_path / NAME)
+    assert (tmp_path / NAME / task.SUBWORDS_FILE).read_text() == "\n".join(model.subwords) + "\n"
+    loaded = zoo.load(NAME, weights=str(tmp_path / NAME / zoo.registry.WEIGHTS_FILE), **builder_kwargs)
+    assert loaded.subwords == model.subwords
+    inputs = model.tokenize(["the greatly plot", "awful"])
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded(inputs)),
+                                  keras.ops.convert_to_numpy(model(inputs)))

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from zoo.models.transformer_encoder import (
     MaskedMeanPooling,
@@ -11,6 +12,7 @@ from zoo.models.transformer_encoder import (
     TransformerEncoderClassifier,
     build_transformer_encoder_classifier,
 )
+from zoo.models.transformer_encoder.subword_tokenizer import char_ngrams, split_words, subword_vocabulary
 
 VOCAB = ["", "[UNK]", "good", "bad", "movie", "not", "a"]
 CLASSES = ["negative", "positive"]
@@ -184,3 +186,90 @@ def test_bad_vocabulary_and_class_names(tmp_path):
     assert _classifier().class_names == CLASSES
     assert build_transformer_encoder_classifier(
         VOCAB, str(tmp_path / "labels.txt"), hidden_dim=8, num_heads=2).class_names == ["neg", "pos"]
+
+
+# --- subwords (character n-grams of each word) --------------------------------
+
+def _subword_classifier(**kwargs):
+    subwords = subword_vocabulary(VOCAB[2:], (3, 4))
+    return _classifier(subwords=subwords, subword_lengths=(3, 4), **kwargs)
+
+
+def test_char_ngrams_are_fasttexts_and_the_vocabulary_starts_with_none():
+    grams = char_ngrams(tf.constant(["where", "a"]), (3, 4)).to_list()
+    assert [g.decode() for g in grams[0]] == ["<wh", "whe", "her", "ere", "re>",
+                                              "<whe", "wher", "here", "ere>"]
+    assert [g.decode() for g in grams[1]] == ["<a>"]
+    subwords = subword_vocabulary(["good", "goods"], (3, 3))
+    assert subwords == ["", "<go", "goo", "ood", "od>", "ods", "ds>"]  # first appearance, no repeats
+
+
+@pytest.mark.parametrize("standardize", ["lower_and_strip_punctuation", "lower"])
+def test_subword_words_are_the_word_tokenizers_words(standardize):
+    """Row t of the n-gram ids belongs to token t: both split alike."""
+    texts = ["It's a GOOD,  good movie!", "  ", "don't -- stop ... ok", "ÉTÉ à Paris"]
+    vectorizer = keras.layers.TextVectorization(standardize=standardize, split="whitespace")
+    vectorizer.adapt(texts)
+    vocabulary = vectorizer.get_vocabulary()
+    ids = _np(vectorizer(texts))  # [B, longest], 0-padded
+    words = [[vocabulary.index(w.decode()) for w in row] for row in split_words(texts, standardize).to_list()]
+    np.testing.assert_array_equal(ids, [row + [0] * (ids.shape[1] - len(row)) for row in words])
+
+
+def test_subword_embedding_matches_the_formula():
+    """x_t = [w_t != UNK] E[w_t] + Σ_g Z[g] / sqrt(|G_t|) + P[t]; id 0 = none."""
+    layer = TokenAndPositionEmbedding(len(VOCAB), max_length=5, embedding_dim=4,
+                                      subword_vocabulary_size=6)
+    ids = np.array([[2, 1, 0]], "int32")
+    grams = np.array([[[1, 2, 0], [3, 4, 5], [0, 0, 0]]], "int32")
+    out = _np(layer(ids, grams))
+    E, Z = _np(layer.token_embedding.embeddings), _np(layer.subword_embedding.embeddings)
+    P = _np(layer.position_embedding.embeddings)
+    expected = np.stack([E[2] + (Z[1] + Z[2]) / np.sqrt(2),  # a known word
+                         (Z[3] + Z[4] + Z[5]) / np.sqrt(3),  # [UNK]: its n-grams alone
+                         E[0]]) + P[:3]  # no n-gram: the word part only
+    np.testing.assert_allclose(out[0], expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="subword_ids"):
+        layer(ids)
+
+
+def test_whole_word_dropout_drops_known_words_in_training_only():
+    layer = TokenAndPositionEmbedding(3, max_length=400, embedding_dim=2, position_encoding="sinusoidal",
+                                      subword_vocabulary_size=2, whole_word_dropout=0.25, seed=1,
+                                      embeddings_initializer="ones")
+    ids = np.full((1, 400), 2, "int32")
+    grams = np.zeros((1, 400, 1), "int32")
+    words = _np(layer(ids, grams, training=True) - layer(ids, grams))[0, :, 0] + 1  # 1 kept, 0 dropped
+    assert set(np.round(words, 5)) == {0.0, 1.0}
+    assert 0.18 < 1 - words.mean() < 0.32  # about a quarter dropped
+    np.testing.assert_array_equal(_np(layer(ids, grams)), _np(layer(ids, grams)))
+
+
+def test_classifier_with_subwords_reads_unseen_words_from_their_ngrams(tmp_path):
+    model = _subword_classifier()
+    inputs = model.tokenize(["a good movie", "goodness"])
+    assert set(inputs) == {"token_ids", "subword_ids"}
+    assert inputs["token_ids"].shape == (2, 6) and inputs["subword_ids"].shape == (2, 6, 64)
+    grams = _np(inputs["subword_ids"])
+    assert _np(inputs["token_ids"])[1, 0] == 1  # "goodness" is not in the vocabulary...
+    assert (grams[1, 0] > 0).sum() == 5  # ...but <go, goo, ood, <goo, good are n-grams of "good"
+    assert (grams[:, 3:] == 0).all() and (grams[1, 1:] == 0).all()  # padding has none
+    result = model.classify(["goodness", "a good movie"], return_attention=True)
+    assert result["tokens"] == [["[UNK]"], ["a", "good", "movie"]]
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    assert reloaded.subwords == model.subwords and reloaded.subword_lengths == (3, 4)
+    np.testing.assert_allclose(_np(reloaded(inputs)), _np(model(inputs)), rtol=1e-6)
+
+
+def test_bad_subword_arguments():
+    subwords = subword_vocabulary(VOCAB[2:], (3, 4))
+    with pytest.raises(ValueError, match="give both or neither"):
+        _classifier(subwords=subwords)
+    with pytest.raises(ValueError, match="subword_lengths"):
+        _classifier(subwords=subwords, subword_lengths=(4, 3))
+    with pytest.raises(ValueError, match='must start with ""'):
+        _classifier(subwords=subwords[1:], subword_lengths=(3, 4))
+    with pytest.raises(ValueError, match="whole_word_dropout"):
+        _subword_classifier(whole_word_dropout=1.5)

@@ -8,11 +8,31 @@ from zoo.layers import TransformerEncoderBlock
 from zoo.models.transformer_encoder.token_and_position_embedding import TokenAndPositionEmbedding
 
 
+def embedded_inputs(vocabulary_size, max_length, hidden_dim, dropout, position_encoding="learned",
+                    subword_vocabulary_size=None, whole_word_dropout=0.0):
+    """A backbone's symbolic inputs (``token_ids`` `[B, T]`, or a dict of it
+    and ``subword_ids`` `[B, T, S]`), its padding mask `[B, T]` and
+    h⁰ = Drop(embedding) `[B, T, D]` (shared with the benchmarks' baselines)."""
+    token_ids = keras.Input((None,), dtype="int32", name="token_ids")
+    inputs, embedded = token_ids, (token_ids,)
+    if subword_vocabulary_size is not None:
+        subword_ids = keras.Input((None, None), dtype="int32", name="subword_ids")
+        inputs = {"token_ids": token_ids, "subword_ids": subword_ids}
+        embedded = (token_ids, subword_ids)
+    h = TokenAndPositionEmbedding(vocabulary_size, max_length, hidden_dim,
+                                  position_encoding=position_encoding,
+                                  subword_vocabulary_size=subword_vocabulary_size,
+                                  whole_word_dropout=whole_word_dropout,
+                                  name="embedding")(*embedded)
+    h = keras.layers.Dropout(dropout, name="embedding_dropout")(h)
+    return inputs, ops.not_equal(token_ids, 0), h
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class TransformerEncoderBackbone(keras.Model):
     """A transformer encoder over token ids (Vaswani et al., 2017).
 
-        h⁰_t = Drop(E[w_t] + P[t])
+        h⁰_t = Drop(E[w_t] + P[t])   (+ the word's n-grams, with subwords)
         h^l = TransformerEncoderBlock_l(h^{l-1}, mask),   l = 1..L
 
     where each block is self-attention (the lecture's h_i and h_t from one
@@ -20,7 +40,8 @@ class TransformerEncoderBackbone(keras.Model):
     with residuals and layer norms; padding (token id 0) is masked out of
     every attention. With ``norm_first`` a final layer norm follows the stack.
 
-    Input: ``token_ids`` int `[B, T]`, 0 = padding, T <= max_length.
+    Input: ``token_ids`` int `[B, T]`, 0 = padding, T <= max_length; with
+    subwords a dict of it and ``subword_ids`` int `[B, T, S]` (0 = none).
     Outputs (dict): ``sequence_output`` `[B, T, D]`, ``padding_mask`` bool
     `[B, T]`, ``attention``: one `[B, H, T, T]` per block.
 
@@ -36,6 +57,10 @@ class TransformerEncoderBackbone(keras.Model):
         norm_first: pre-norm blocks instead of post-norm.
         position_encoding: ``"learned"`` or ``"sinusoidal"`` (see
             `TokenAndPositionEmbedding`).
+        subword_vocabulary_size: embed each word's character n-grams too
+            (see `TokenAndPositionEmbedding`); None: words only.
+        whole_word_dropout: with subwords, the training probability that a
+            word is embedded from its n-grams alone.
 
     Example:
 
@@ -56,6 +81,8 @@ class TransformerEncoderBackbone(keras.Model):
         merge="concat",
         norm_first=False,
         position_encoding="learned",
+        subword_vocabulary_size=None,
+        whole_word_dropout=0.0,
         **kwargs,
     ):
         for name, value in dict(num_layers=num_layers, num_heads=num_heads,
@@ -65,12 +92,9 @@ class TransformerEncoderBackbone(keras.Model):
         if hidden_dim % num_heads:
             raise ValueError("`hidden_dim` must be divisible by `num_heads`. "
                              f"Received: hidden_dim={hidden_dim}, num_heads={num_heads}")
-        token_ids = keras.Input((None,), dtype="int32", name="token_ids")
-        padding_mask = ops.not_equal(token_ids, 0)  # [B, T]
-        h = TokenAndPositionEmbedding(vocabulary_size, max_length, hidden_dim,
-                                      position_encoding=position_encoding,
-                                      name="embedding")(token_ids)
-        h = keras.layers.Dropout(dropout, name="embedding_dropout")(h)
+        inputs, padding_mask, h = embedded_inputs(
+            vocabulary_size, max_length, hidden_dim, dropout, position_encoding,
+            subword_vocabulary_size, whole_word_dropout)
         attention = []
         for index in range(num_layers):
             h, weights = TransformerEncoderBlock(
@@ -81,7 +105,7 @@ class TransformerEncoderBackbone(keras.Model):
         if norm_first:
             h = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(h)
         super().__init__(
-            inputs=token_ids,
+            inputs=inputs,
             outputs={"sequence_output": h, "padding_mask": padding_mask, "attention": attention},
             **kwargs,
         )
@@ -95,6 +119,8 @@ class TransformerEncoderBackbone(keras.Model):
         self.merge = merge
         self.norm_first = norm_first
         self.position_encoding = position_encoding
+        self.subword_vocabulary_size = subword_vocabulary_size
+        self.whole_word_dropout = whole_word_dropout
 
     def get_config(self):
         return {
@@ -110,4 +136,6 @@ class TransformerEncoderBackbone(keras.Model):
             "merge": self.merge,
             "norm_first": self.norm_first,
             "position_encoding": self.position_encoding,
+            "subword_vocabulary_size": self.subword_vocabulary_size,
+            "whole_word_dropout": self.whole_word_dropout,
         }

@@ -6,8 +6,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo._validation import assert_choice, assert_rate, text_list
+from zoo._validation import assert_choice, assert_positive_int, assert_rate, text_list
 from zoo.models.transformer_encoder.masked_mean_pooling import MaskedMeanPooling
+from zoo.models.transformer_encoder.subword_tokenizer import SubwordTokenizer
 
 PAD, UNK = "", "[UNK]"
 # keras TextVectorization standardisations the tokenizer can use (the
@@ -28,7 +29,8 @@ class TransformerEncoderClassifier(keras.Model):
     punctuation stripped or kept, split on whitespace), the same in
     training, `classify` and the exported SavedModel.
 
-    Input: ``token_ids`` int `[B, T]` (0 = padding; see `tokenize`).
+    Input: ``token_ids`` int `[B, T]` (0 = padding; see `tokenize`); with
+    subwords a dict of it and ``subword_ids`` int `[B, T, S]`.
     Output: the logits `[B, C]`, or with ``return_attention`` a dict
     ``{"logits", "probabilities", "attention"}`` (attention: one
     `[B, H, T, T]` per block).
@@ -43,6 +45,11 @@ class TransformerEncoderClassifier(keras.Model):
             where punctuation and clitics like "n't" are separate tokens).
         dropout: before the output layer.
         return_attention: output the dict above instead of the logits.
+        subwords: for a backbone with subwords, the character n-grams by id
+            (``""`` first, see `SubwordTokenizer`); None otherwise.
+        subword_lengths: (min, max) n-gram length of `subwords`.
+        max_subwords: S, the n-grams kept per word (in order of length,
+            then position).
 
     Example:
 
@@ -52,7 +59,8 @@ class TransformerEncoderClassifier(keras.Model):
     """
 
     def __init__(self, backbone, vocabulary, class_names, standardize=STANDARDIZATIONS[0],
-                 dropout=0.1, return_attention=False, **kwargs):
+                 dropout=0.1, return_attention=False, subwords=None, subword_lengths=(3, 5),
+                 max_subwords=64, **kwargs):
         vocabulary = [str(token) for token in vocabulary]
         class_names = [str(name) for name in class_names]
         if vocabulary[:2] != [PAD, UNK]:
@@ -66,8 +74,18 @@ class TransformerEncoderClassifier(keras.Model):
                              f"Received: class_names={class_names}")
         assert_rate("dropout", dropout)
         assert_choice("standardize", standardize, STANDARDIZATIONS)
-        token_ids = keras.Input((None,), dtype="int32", name="token_ids")
-        encoded = backbone(token_ids)
+        assert_positive_int("max_subwords", max_subwords)
+        expected = backbone.subword_vocabulary_size
+        if (subwords is None) != (expected is None) or (
+                subwords is not None and len(subwords) != expected):
+            raise ValueError(f"`subwords` must be given exactly when the backbone embeds subwords, "
+                             f"with its subword_vocabulary_size={expected} entries. Received: "
+                             f"{'None' if subwords is None else f'{len(subwords)} subwords'}")
+        inputs = keras.Input((None,), dtype="int32", name="token_ids")
+        if subwords is not None:
+            inputs = {"token_ids": inputs,
+                      "subword_ids": keras.Input((None, None), dtype="int32", name="subword_ids")}
+        encoded = backbone(inputs)
         pooled = MaskedMeanPooling(name="pooling")(encoded["sequence_output"],
                                                    mask=encoded["padding_mask"])
         pooled = keras.layers.Dropout(dropout, name="output_dropout")(pooled)
@@ -80,13 +98,16 @@ class TransformerEncoderClassifier(keras.Model):
             }
         else:
             outputs = logits
-        super().__init__(inputs=token_ids, outputs=outputs, **kwargs)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         self.backbone = backbone
         self.vocabulary = vocabulary
         self.class_names = class_names
         self.standardize = standardize
         self.dropout = dropout
         self.return_attention = return_attention
+        self.subwords = None if subwords is None else [str(gram) for gram in subwords]
+        self.subword_lengths = tuple(subword_lengths)
+        self.max_subwords = max_subwords
         # Set through __dict__, outside keras' attribute tracking, so the
         # lookup table is not part of the weights file (the vocabulary ships
         # as its own asset); built here, eagerly, because a table first made
@@ -95,6 +116,8 @@ class TransformerEncoderClassifier(keras.Model):
             standardize=standardize, split="whitespace",
             vocabulary=vocabulary[2:])  # it adds "" and "[UNK]" itself
         self.tokenizer.build((None,))  # [B] strings; an export tracks only built layers
+        self.__dict__["_subword_tokenizer"] = None if subwords is None else SubwordTokenizer(
+            self.subwords, self.subword_lengths, standardize)
 
     @property
     def max_length(self):
@@ -106,16 +129,31 @@ class TransformerEncoderClassifier(keras.Model):
         ids `[B, longest]` (0-padded; unknown words → 1)."""
         return self.__dict__["_tokenizer"]
 
-    def tokenize(self, texts):
-        """Strings `[B]` → int `[B, max_length]` token ids: truncated to
-        max_length, 0-padded (works eagerly, in tf.data and in a graph)."""
-        return self._to_max_length(self.tokenizer(texts))
+    @property
+    def subword_tokenizer(self):
+        """The `SubwordTokenizer` (strings `[B]` → n-gram ids ragged
+        `[B, (n), (g)]`), or None without subwords."""
+        return self.__dict__["_subword_tokenizer"]
 
-    def _to_max_length(self, ids):
-        """`tokenizer` ids `[B, longest]` → int32 `[B, max_length]`."""
+    def tokenize(self, texts):
+        """Strings `[B]` → the model's input: int32 `[B, max_length]` token
+        ids, truncated to max_length and 0-padded; with subwords a dict of
+        them and ``subword_ids`` `[B, max_length, max_subwords]` (works
+        eagerly, in tf.data and in a graph)."""
+        return self._model_inputs(texts, self.tokenizer(texts))
+
+    def _model_inputs(self, texts, ids):
+        """`tokenize`, given the `tokenizer` ids `[B, longest]` of `texts`."""
         ids = ids[:, :self.max_length]  # [B, min(longest, max_length)]
         ids = ops.pad(ids, [[0, 0], [0, self.max_length - ops.shape(ids)[1]]])
-        return ops.cast(ops.reshape(ids, (-1, self.max_length)), "int32")  # static [B, max_length]
+        ids = ops.cast(ops.reshape(ids, (-1, self.max_length)), "int32")  # static [B, max_length]
+        if self.subword_tokenizer is None:
+            return ids
+        grams = self.subword_tokenizer(texts)  # ragged [B, (n), (g)]
+        grams = grams.to_tensor(shape=(None, self.max_length, self.max_subwords))  # [B, T, S]
+        if keras.backend.backend() != "tensorflow":  # TextVectorization converts its output too
+            grams = ops.convert_to_tensor(grams.numpy())
+        return {"token_ids": ids, "subword_ids": grams}
 
     def classify(self, texts, return_attention=False):
         """Labels of raw strings.
@@ -133,14 +171,15 @@ class TransformerEncoderClassifier(keras.Model):
         if np.any(lengths > self.max_length):
             warnings.warn(f"{int(np.sum(lengths > self.max_length))} of the texts have more than "
                           f"max_length={self.max_length} tokens; they are truncated.", stacklevel=2)
-        ids = self._to_max_length(ids)  # [B, max_length]
-        outputs = self(ids, training=False)
+        inputs = self._model_inputs(texts, ids)
+        ids = inputs["token_ids"] if self.subword_tokenizer else inputs  # [B, max_length]
+        outputs = self(inputs, training=False)
         logits = outputs["logits"] if self.return_attention else outputs
         probabilities = ops.convert_to_numpy(ops.softmax(logits))
         result = {"labels": [self.class_names[i] for i in probabilities.argmax(-1)],
                   "probabilities": probabilities}
         if return_attention:
-            encoded = outputs if self.return_attention else self.backbone(ids, training=False)
+            encoded = outputs if self.return_attention else self.backbone(inputs, training=False)
             weights = ops.convert_to_numpy(encoded["attention"][-1])  # [B, H, T, T]
             ids = ops.convert_to_numpy(ids)
             counts = np.minimum(lengths, self.max_length)
@@ -158,6 +197,9 @@ class TransformerEncoderClassifier(keras.Model):
             "standardize": self.standardize,
             "dropout": self.dropout,
             "return_attention": self.return_attention,
+            "subwords": self.subwords,
+            "subword_lengths": list(self.subword_lengths),
+            "max_subwords": self.max_subwords,
         }
 
     @classmethod
