@@ -179,7 +179,7 @@ def baseline_classifier(variant, arch, vocabulary, class_names, standardize, sub
     backbone = BaselineBackbone(variant, len(vocabulary), name=f"{variant}_backbone", **arch)
     return TransformerEncoderClassifier(backbone, vocabulary, class_names, standardize=standardize,
                                         dropout=arch["dropout"], subwords=subwords,
-                                        subword_lengths=subword_lengths or (3, 5),
+                                        subword_lengths=subword_lengths,
                                         name=f"{variant}_classifier")
 
 

@@ -21,6 +21,7 @@ from pipelines.cards import save_inference_weights
 from pipelines.data import text_classification as text_data
 from pipelines.runtime import Runtime
 from zoo.models.transformer_encoder.subword_tokenizer import subword_vocabulary
+from zoo.models.transformer_encoder.transformer_encoder_classifier import token_ids
 
 VOCABULARY_FILE = "vocabulary.txt"
 CLASS_NAMES_FILE = "labels.txt"
@@ -61,8 +62,7 @@ def token_dataset(model, texts, labels):
     also `[n, S]` n-gram ids)."""
     def tokenize(text, label):
         inputs = model.tokenize(text[None])  # [1, max_length, ...]
-        ids = inputs["token_ids"] if isinstance(inputs, dict) else inputs
-        length = tf.math.count_nonzero(ids[0], dtype=tf.int32)  # ids are 0 only after the words
+        length = tf.math.count_nonzero(token_ids(inputs)[0], dtype=tf.int32)  # ids are 0 only after the words
         return tf.nest.map_structure(lambda x: x[0, :length], inputs), label
 
     return (tf.data.Dataset.from_tensor_slices((texts, labels))
@@ -152,7 +152,7 @@ def serving(name, weights="trained"):
 
     def serve(text):
         inputs = model.tokenize(text)
-        ids = inputs["token_ids"] if model.subword_tokenizer else inputs  # [B, max_length]
+        ids = token_ids(inputs)  # [B, max_length]
         outputs = model(inputs, training=False)
         label = tf.argmax(outputs["probabilities"], axis=-1, output_type=tf.int32)
         return {

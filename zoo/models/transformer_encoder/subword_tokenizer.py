@@ -53,7 +53,7 @@ class SubwordTokenizer:
         if not subwords or subwords[0] != "":
             raise ValueError('`subwords` must start with "" (id 0: none). '
                              f"Received: subwords starting {list(subwords[:3])}")
-        if len(lengths) != 2 or not 1 <= lengths[0] <= lengths[1]:
+        if lengths is None or len(lengths) != 2 or not 1 <= lengths[0] <= lengths[1]:
             raise ValueError("`subword_lengths` must be (min, max) with 1 <= min <= max. "
                              f"Received: subword_lengths={lengths}")
         self.lengths = tuple(int(n) for n in lengths)

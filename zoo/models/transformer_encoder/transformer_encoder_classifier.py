@@ -16,6 +16,11 @@ PAD, UNK = "", "[UNK]"
 STANDARDIZATIONS = ("lower_and_strip_punctuation", "lower")
 
 
+def token_ids(inputs):
+    """The token ids `[B, T]` of a classifier's inputs (`tokenize`'s output)."""
+    return inputs["token_ids"] if isinstance(inputs, dict) else inputs
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class TransformerEncoderClassifier(keras.Model):
     """Text classification with a self-attention encoder.
@@ -47,7 +52,7 @@ class TransformerEncoderClassifier(keras.Model):
         return_attention: output the dict above instead of the logits.
         subwords: for a backbone with subwords, the character n-grams by id
             (``""`` first, see `SubwordTokenizer`); None otherwise.
-        subword_lengths: (min, max) n-gram length of `subwords`.
+        subword_lengths: (min, max) n-gram length of `subwords` (with them).
         max_subwords: S, the n-grams kept per word (in order of length,
             then position).
 
@@ -59,7 +64,7 @@ class TransformerEncoderClassifier(keras.Model):
     """
 
     def __init__(self, backbone, vocabulary, class_names, standardize=STANDARDIZATIONS[0],
-                 dropout=0.1, return_attention=False, subwords=None, subword_lengths=(3, 5),
+                 dropout=0.1, return_attention=False, subwords=None, subword_lengths=None,
                  max_subwords=64, **kwargs):
         vocabulary = [str(token) for token in vocabulary]
         class_names = [str(name) for name in class_names]
@@ -106,7 +111,7 @@ class TransformerEncoderClassifier(keras.Model):
         self.dropout = dropout
         self.return_attention = return_attention
         self.subwords = None if subwords is None else [str(gram) for gram in subwords]
-        self.subword_lengths = tuple(subword_lengths)
+        self.subword_lengths = None if subword_lengths is None else tuple(subword_lengths)
         self.max_subwords = max_subwords
         # Set through __dict__, outside keras' attribute tracking, so the
         # lookup table is not part of the weights file (the vocabulary ships
@@ -172,7 +177,7 @@ class TransformerEncoderClassifier(keras.Model):
             warnings.warn(f"{int(np.sum(lengths > self.max_length))} of the texts have more than "
                           f"max_length={self.max_length} tokens; they are truncated.", stacklevel=2)
         inputs = self._model_inputs(texts, ids)
-        ids = inputs["token_ids"] if self.subword_tokenizer else inputs  # [B, max_length]
+        ids = token_ids(inputs)  # [B, max_length]
         outputs = self(inputs, training=False)
         logits = outputs["logits"] if self.return_attention else outputs
         probabilities = ops.convert_to_numpy(ops.softmax(logits))
@@ -198,7 +203,7 @@ class TransformerEncoderClassifier(keras.Model):
             "dropout": self.dropout,
             "return_attention": self.return_attention,
             "subwords": self.subwords,
-            "subword_lengths": list(self.subword_lengths),
+            "subword_lengths": self.subword_lengths and list(self.subword_lengths),
             "max_subwords": self.max_subwords,
         }
 

@@ -45,7 +45,7 @@ def build_transformer_encoder_classifier(
     return TransformerEncoderClassifier(
         backbone, vocabulary, class_names, standardize=standardize, dropout=dropout,
         return_attention=return_attention, subwords=subwords,
-        subword_lengths=subword_lengths or (3, 5), name="transformer_encoder_classifier")
+        subword_lengths=subword_lengths, name="transformer_encoder_classifier")
 
 
 PRESETS = {
