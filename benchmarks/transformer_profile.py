@@ -136,16 +136,9 @@ def profile_variants(variants, shape, steps, warmup):
     return results
 
 
-def _best_seconds(fn, runs=5, calls=10):
-    throughput._wait(fn())
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        for _ in range(calls):
-            outputs = fn()
-        throughput._wait(outputs)
-        best = min(best, (time.perf_counter() - start) / calls)
-    return best
+def _best_seconds(fn, calls=10, runs=5):
+    """Seconds per call of `fn`: the best of `runs` timings of `calls` calls."""
+    return min(throughput.time_steps(fn, steps=calls, warmup=1, repeats=runs)) / calls
 
 
 def gemm_rates(shape):
