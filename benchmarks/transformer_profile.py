@@ -195,7 +195,7 @@ def markdown(report):
         f"steps. Op time is summed over TensorFlow's inter-op threads (they overlap), so it exceeds "
         f"the wall time.",
         "",
-        "| variant | wall ms/step | GFLOP/s (% of peak) | op ms/step | "
+        "| variant | wall ms/step (profiled) | GFLOP/s (% of peak) | op ms/step | "
         + " | ".join(f"{kind} % of op time" for kind in KINDS) + " |",
         "|---|---|---|---|" + "---|" * len(KINDS),
     ]

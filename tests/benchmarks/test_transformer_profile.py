@@ -1,6 +1,8 @@
 """The training-step profile on a tiny shape: every op of the step is found
 and sorted into matmul, random, optimizer and other."""
 
+import json
+
 import pytest
 
 from benchmarks import transformer_profile as profile
@@ -33,6 +35,18 @@ def test_profile_finds_every_kind_of_op_in_a_training_step():
     assert sum(r["op_share_by_kind"].values()) == pytest.approx(1.0, abs=1e-3)
     assert r["op_ms_per_step"] == pytest.approx(sum(r["op_ms_by_kind"].values()), abs=0.5)
     assert {t["kind"] for t in r["top_op_types"]} <= set(profile.KINDS)
+
+
+def test_main_writes_json_and_markdown(tmp_path):
+    output = tmp_path / "profile.json"
+    profile.main(["--shape", "tiny", "--variants", "zoo", "--steps", "1", "--warmup", "1",
+                  "--output", str(output)])
+    report = json.loads(output.read_text())
+    assert set(report["results"]) == {"zoo"} and set(report["gemm"]) == {"qkv", "output", "ff_hidden",
+                                                                          "ff_output", "scores"}
+    assert report["matmul_peak"]["gflops"] > 0
+    text = (tmp_path / "profile.md").read_text()
+    assert "| zoo |" in text and "uniform_draw" in text and report["command"] in text
 
 
 def test_an_empty_profile_is_an_error_not_a_zero():
