@@ -21,7 +21,7 @@ from pipelines.cards import save_inference_weights
 from pipelines.data import text_classification as text_data
 from pipelines.runtime import Runtime
 from zoo.models.transformer_encoder.subword_tokenizer import subword_vocabulary
-from zoo.models.transformer_encoder.transformer_encoder_classifier import token_ids
+from zoo.models.transformer_encoder.transformer_encoder_backbone import token_ids
 
 VOCABULARY_FILE = "vocabulary.txt"
 CLASS_NAMES_FILE = "labels.txt"

@@ -8,24 +8,37 @@ from zoo.layers import TransformerEncoderBlock
 from zoo.models.transformer_encoder.token_and_position_embedding import TokenAndPositionEmbedding
 
 
+def symbolic_inputs(subwords):
+    """The symbolic inputs of a backbone and of its classifier: ``token_ids``
+    int32 `[B, T]`, or with `subwords` a dict of it and ``subword_ids`` int32
+    `[B, T, S]`."""
+    token_ids = keras.Input((None,), dtype="int32", name="token_ids")
+    if not subwords:
+        return token_ids
+    return {"token_ids": token_ids,
+            "subword_ids": keras.Input((None, None), dtype="int32", name="subword_ids")}
+
+
+def token_ids(inputs):
+    """The token ids `[B, T]` of `symbolic_inputs` (or of a classifier's
+    `tokenize` output, which has their structure)."""
+    return inputs["token_ids"] if isinstance(inputs, dict) else inputs
+
+
 def embedded_inputs(vocabulary_size, max_length, hidden_dim, dropout, position_encoding="learned",
                     subword_vocabulary_size=None, whole_word_dropout=0.0):
-    """A backbone's symbolic inputs (``token_ids`` `[B, T]`, or a dict of it
-    and ``subword_ids`` `[B, T, S]`), its padding mask `[B, T]` and
+    """A backbone's `symbolic_inputs`, its padding mask `[B, T]` and
     h⁰ = Drop(embedding) `[B, T, D]` (shared with the benchmarks' baselines)."""
-    token_ids = keras.Input((None,), dtype="int32", name="token_ids")
-    inputs, embedded = token_ids, (token_ids,)
-    if subword_vocabulary_size is not None:
-        subword_ids = keras.Input((None, None), dtype="int32", name="subword_ids")
-        inputs = {"token_ids": token_ids, "subword_ids": subword_ids}
-        embedded = (token_ids, subword_ids)
+    inputs = symbolic_inputs(subword_vocabulary_size is not None)
+    ids = token_ids(inputs)  # [B, T]
+    embedded = (ids, inputs["subword_ids"]) if isinstance(inputs, dict) else (ids,)
     h = TokenAndPositionEmbedding(vocabulary_size, max_length, hidden_dim,
                                   position_encoding=position_encoding,
                                   subword_vocabulary_size=subword_vocabulary_size,
                                   whole_word_dropout=whole_word_dropout,
                                   name="embedding")(*embedded)
     h = keras.layers.Dropout(dropout, name="embedding_dropout")(h)
-    return inputs, ops.not_equal(token_ids, 0), h
+    return inputs, ops.not_equal(ids, 0), h
 
 
 @keras.saving.register_keras_serializable(package="zoo")

@@ -9,16 +9,12 @@ from keras import ops
 from zoo._validation import assert_choice, assert_positive_int, assert_rate, text_list
 from zoo.models.transformer_encoder.masked_mean_pooling import MaskedMeanPooling
 from zoo.models.transformer_encoder.subword_tokenizer import SubwordTokenizer
+from zoo.models.transformer_encoder.transformer_encoder_backbone import symbolic_inputs, token_ids
 
 PAD, UNK = "", "[UNK]"
 # keras TextVectorization standardisations the tokenizer can use (the
 # vocabulary must be built with the same one).
 STANDARDIZATIONS = ("lower_and_strip_punctuation", "lower")
-
-
-def token_ids(inputs):
-    """The token ids `[B, T]` of a classifier's inputs (`tokenize`'s output)."""
-    return inputs["token_ids"] if isinstance(inputs, dict) else inputs
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -86,10 +82,7 @@ class TransformerEncoderClassifier(keras.Model):
             raise ValueError(f"`subwords` must be given exactly when the backbone embeds subwords, "
                              f"with its subword_vocabulary_size={expected} entries. Received: "
                              f"{'None' if subwords is None else f'{len(subwords)} subwords'}")
-        inputs = keras.Input((None,), dtype="int32", name="token_ids")
-        if subwords is not None:
-            inputs = {"token_ids": inputs,
-                      "subword_ids": keras.Input((None, None), dtype="int32", name="subword_ids")}
+        inputs = symbolic_inputs(subwords is not None)
         encoded = backbone(inputs)
         pooled = MaskedMeanPooling(name="pooling")(encoded["sequence_output"],
                                                    mask=encoded["padding_mask"])
