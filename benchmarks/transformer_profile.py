@@ -141,23 +141,23 @@ def _best_seconds(fn, calls=10, runs=5):
     return min(throughput.time_steps(fn, steps=calls, warmup=1, repeats=runs)) / calls
 
 
-def gemm_rates(shape):
-    """GFLOP/s of each matmul of a block's forward pass, alone ([M, K] × [K, N])."""
+def gemm_rates(shape, calls=10, runs=5):
+    """GFLOP/s of each matmul of a block's forward pass alone, best of `runs`
+    timings of `calls` calls: [M, K] · [K, N], and the scores Q Kᵀ per head."""
+    def gflops(flops, seconds):
+        return round(flops * calls / min(seconds) / 1e9, 1)
+
     rows, d, ff = shape["batch"] * shape["length"], shape["dim"], shape["ff_dim"]
-    shapes = {"qkv": (rows, d, 3 * d), "output": (rows, d, d), "ff_hidden": (rows, d, ff),
-              "ff_output": (rows, ff, d)}
     rates = {}
-    for name, (m, k, n) in shapes.items():
-        a = tf.random.stateless_normal((m, k), seed=(0, 0))
-        b = tf.random.stateless_normal((k, n), seed=(0, 1))
-        seconds = _best_seconds(tf.function(lambda a=a, b=b: tf.reduce_sum(tf.matmul(a, b))))
-        rates[name] = dict(m=m, k=k, n=n, gflops=round(2 * m * k * n / seconds / 1e9, 1))
-    heads, length = shape["heads"], shape["length"]
-    q = tf.random.stateless_normal((shape["batch"] * heads, length, d // heads), seed=(0, 2))
-    seconds = _best_seconds(tf.function(lambda: tf.reduce_sum(tf.matmul(q, q, transpose_b=True))))
-    rates["scores"] = dict(batch=shape["batch"] * heads, m=length, k=d // heads, n=length,
-                           gflops=round(2 * shape["batch"] * heads * length * length * (d // heads)
-                                        / seconds / 1e9, 1))
+    for name, (m, k, n) in {"qkv": (rows, d, 3 * d), "output": (rows, d, d),
+                            "ff_hidden": (rows, d, ff), "ff_output": (rows, ff, d)}.items():
+        seconds = throughput.matmul_seconds((m, k), (k, n), calls, runs)
+        rates[name] = dict(m=m, k=k, n=n, gflops=gflops(2 * m * k * n, seconds))
+    batch, length, head_dim = shape["batch"] * shape["heads"], shape["length"], d // shape["heads"]
+    q = (batch, length, head_dim)  # [B·H, T, d/H], and K the same
+    seconds = throughput.matmul_seconds(q, q, calls, runs, transpose_b=True)
+    rates["scores"] = dict(batch=batch, m=length, k=head_dim, n=length,
+                           gflops=gflops(2 * batch * length * head_dim * length, seconds))
     return rates
 
 

@@ -351,13 +351,19 @@ def measure(variants, shape_names, xla_settings, steps, warmup, repeats):
     return results
 
 
+def matmul_seconds(a_shape, b_shape, steps, repeats, transpose_b=False):
+    """Seconds for `steps` float32 tf.matmuls of random a `a_shape` and b
+    `b_shape` (batched when 3-D), `repeats` times (`time_steps`)."""
+    a = tf.random.stateless_normal(a_shape, seed=(0, 0))
+    b = tf.random.stateless_normal(b_shape, seed=(0, 1))
+    # The sum makes the result a scalar, so fetching it costs nothing.
+    product = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b, transpose_b=transpose_b)))
+    return time_steps(product, steps=steps, warmup=1, repeats=repeats)
+
+
 def matmul_peak(size=2048, runs=5):
     """float32 SGEMM GFLOP/s of tf.matmul on size × size matrices, best of `runs`."""
-    a = tf.random.stateless_normal((size, size), seed=(0, 0))
-    b = tf.random.stateless_normal((size, size), seed=(0, 1))
-    # The sum makes the result a scalar, so fetching it costs nothing.
-    product = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
-    seconds = time_steps(product, steps=1, warmup=1, repeats=runs)
+    seconds = matmul_seconds((size, size), (size, size), steps=1, repeats=runs)
     return dict(size=size, runs=runs, seconds=[round(s, 4) for s in seconds],
                 gflops=round(2 * size ** 3 / min(seconds) / 1e9, 2))
 
