@@ -16,6 +16,7 @@ from sacrebleu.metrics import BLEU
 
 import zoo
 from pipelines import callbacks as zoo_callbacks
+from pipelines import settings
 from pipelines.data import flickr8k
 from pipelines.runtime import Runtime
 
@@ -193,15 +194,17 @@ def serving(name, weights="trained", beam_width=3):
 
 
 def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
-          data_dir=None, extra_callbacks=(), runtime=None):
+          data_dir=None, extra_callbacks=(), runtime=None, model_kwargs=None):
     """Trains entry `name` (frozen encoder, cached features; `runtime`:
     strategy, precision and XLA, a `pipelines.runtime.Runtime`; default one
-    device, float32).
+    device, float32; `model_kwargs`: architecture kwargs that replace the
+    preset's, e.g. max_length, the decoding steps the captions are cut to).
 
     Returns:
         (model, data, builder_kwargs, history): the captioner with the best
         epoch's weights (lowest validation loss), the `CaptionData`, the
-        builder kwargs to record, and the Keras History (plus `best_epoch`
+        builder kwargs to record (the preset's with `model_kwargs`), and the
+        Keras History (plus `best_epoch`
         and `epochs_run`).
     """
     keras.utils.set_random_seed(seed)
@@ -210,15 +213,14 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
         [c for name_ in dataset.splits["train"] for c in dataset.captions[name_]],
         min_count=config["min_count"])
     vocabulary = flickr8k.caption_vectorizer(words, 1).get_vocabulary()
-    model_kwargs = dict(config["model"], max_length=config["max_length"])
     runtime = runtime or Runtime()
     with runtime.scope():
         model = zoo.load(name, weights=None, vocabulary=vocabulary,
-                         encoder_weights=config["encoder_weights"], **model_kwargs)
-    data = prepare_data(dataset, model.encoder, vocabulary, config["max_length"])
+                         encoder_weights=config["encoder_weights"], **(model_kwargs or {}))
+    data = prepare_data(dataset, model.encoder, vocabulary, model.max_length)
 
     with runtime.scope():
-        trainer = decoder_model(model, config["max_length"])
+        trainer = decoder_model(model, model.max_length)
         runtime.compile(
             trainer,
             optimizer=keras.optimizers.Adam(config["learning_rate"], clipnorm=config["clipnorm"]),
@@ -246,9 +248,7 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
         verbose=verbose,
     )
     zoo_callbacks.record_best_epoch(history, early_stopping)
-    builder_kwargs = dict(model_kwargs, encoder=model.encoder.encoder,
-                          image_size=model.encoder.image_size)
-    return model, data, builder_kwargs, history
+    return model, data, settings.architecture(name, model_kwargs), history
 
 
 def save(model, output_dir):

@@ -12,11 +12,12 @@ import json
 
 import zoo
 from pipelines.configs import get_config
+from pipelines.settings import run_config
 from pipelines.train import task_module
 
 
 def evaluate(name, weights="trained", data_dir=None):
-    config = get_config(name)
+    config = run_config(name, weights, get_config)  # a card beside a weights path names its data
     task = task_module(config)
     model = zoo.load(name, weights=weights)
     return task.evaluate(model, task.evaluation_data(model, config, data_dir))
@@ -26,7 +27,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m pipelines.evaluate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("name", help="zoo entry (see `zoo.list_models()`)")
-    parser.add_argument("--weights", default="trained", help="a .weights.h5 file (default: shipped)")
+    parser.add_argument("--weights", default="trained", help="a .weights.h5 file, or the folder "
+                        "a training wrote (default: shipped)")
     parser.add_argument("--data-dir", help="dataset folder (default: $ZOO_DATA_DIR or the cache)")
     parser.add_argument("--output", help="also write the metrics to this JSON file")
     args = parser.parse_args(argv)

@@ -47,6 +47,7 @@ import tensorflow as tf
 
 from pipelines.configs import get_config
 from pipelines.data.download import DatasetNotFoundError
+from pipelines.settings import run_config
 from pipelines.train import task_module
 
 SIGNATURE = "serving_default"
@@ -59,6 +60,11 @@ def export(name, output_dir="savedmodels", version=1, weights="trained", data_di
     """Writes entry `name` as a TF Serving SavedModel; returns its folder.
 
     Args:
+        weights: "trained" (the shipped weights), or a `.weights.h5` file or
+            its folder (e.g. a `python -m pipelines.train ... --output-dir
+            DIR`'s): the architecture, `--set` overrides included (e.g. the
+            max_length the graph's tokenizer pads to), comes from the card
+            beside it (`zoo.load`).
         warmup: write `assets.extra/tf_serving_warmup_requests` from real
             examples of the entry's dataset (found in `data_dir`,
             `$ZOO_DATA_DIR` or the cache, else downloaded). If the dataset
@@ -69,7 +75,9 @@ def export(name, output_dir="savedmodels", version=1, weights="trained", data_di
         ValueError: the dataset's examples do not fit the serving signature
             (weights trained on other data: export with `warmup=False`).
     """
-    config = get_config(name)
+    # The config that trained the weights (a card beside a weights path
+    # records it: its data files give the warm-up examples).
+    config = run_config(name, weights, get_config)
     # Each task module knows its serving function, as it knows its training.
     task = task_module(config)
     resources, serve, signature = task.serving(name, weights)
@@ -143,7 +151,8 @@ def main(argv=None):
     parser.add_argument("name", help="zoo entry (see `zoo.list_models()`)")
     parser.add_argument("--version", type=int, default=1, help="TF Serving model version")
     parser.add_argument("--output-dir", default="savedmodels", help="writes OUTPUT_DIR/NAME/VERSION")
-    parser.add_argument("--weights", default="trained", help="a .weights.h5 file (default: shipped)")
+    parser.add_argument("--weights", default="trained", help="a .weights.h5 file, or the folder "
+                        "a training wrote (its card gives the architecture; default: shipped)")
     parser.add_argument("--data-dir", help="dataset folder the warm-up examples come from "
                                            "(default: $ZOO_DATA_DIR or the cache)")
     parser.add_argument("--no-warmup", dest="warmup", action="store_false",

@@ -14,6 +14,7 @@ from keras import ops
 
 import zoo
 from pipelines import callbacks as zoo_callbacks
+from pipelines import settings
 from pipelines.cards import save_inference_weights
 from pipelines.data.planetoid import load_planetoid
 from pipelines.runtime import Runtime
@@ -201,7 +202,7 @@ class FullGraphValidation(keras.callbacks.Callback):
 
 
 def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
-          data_dir=None, extra_callbacks=(), runtime=None):
+          data_dir=None, extra_callbacks=(), runtime=None, model_kwargs=None):
     """Trains entry `name` on `config["dataset"]`.
 
     Args:
@@ -214,19 +215,24 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
         extra_callbacks: more Keras callbacks (e.g. a benchmark's timer).
         runtime: strategy, precision and XLA (`pipelines.runtime.Runtime`;
             default: one device, float32).
+        model_kwargs: architecture kwargs that replace the preset's (not
+            num_features and num_classes: the dataset's).
 
     Returns:
-        (model, graph, sizes, history): the trained model with the best
-        epoch's weights, the `PlanetoidGraph`, the builder kwargs the
-        dataset fixed (num_features, num_classes), and the Keras History
+        (model, graph, builder_kwargs, history): the trained model with the
+        best epoch's weights, the `PlanetoidGraph`, the builder kwargs to
+        record (the preset's, `model_kwargs`, and the num_features and
+        num_classes the dataset fixed), and the Keras History
         (plus `best_epoch` and `epochs_run`).
     """
     keras.utils.set_random_seed(seed)
     graph = load_planetoid(config["dataset"], data_dir=data_dir)
     sizes = dict(num_features=graph.num_features, num_classes=graph.num_classes)
+    builder_kwargs = settings.architecture(name, model_kwargs, **sizes)
+    arguments = {**(model_kwargs or {}), **sizes}
     runtime = runtime or Runtime()
     with runtime.scope():
-        model = compile_model(zoo.load(name, weights=None, **sizes), config["learning_rate"],
+        model = compile_model(zoo.load(name, weights=None, **arguments), config["learning_rate"],
                               runtime)
     early_stopping = zoo_callbacks.LossAndAccuracyEarlyStopping(
         patience=config["patience"], loss="val_cross_entropy")
@@ -235,7 +241,7 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
         [FullGraphValidation(graph), early_stopping], extra_callbacks, backup_dir=backup_dir,
         backup_every=BACKUP_EVERY, logdir=logdir)
     if logdir:
-        attention_model = zoo.load(name, weights=None, return_attention=True, **sizes)
+        attention_model = zoo.load(name, weights=None, return_attention=True, **arguments)
         targets = np.concatenate([graph.edges[:, 1], np.arange(graph.num_nodes)])
         callbacks.append(zoo_callbacks.GraphAttentionStatistics(
             attention_model, graph_inputs(graph), targets, logdir))
@@ -250,7 +256,7 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
     history.best_epoch = early_stopping.best_epoch
     # history.epoch lists only this run's epochs; after a resume it starts late.
     history.epochs_run = history.epoch[-1] + 1 if history.epoch else 0
-    return model, graph, sizes, history
+    return model, graph, builder_kwargs, history
 
 
 def save(model, output_dir):

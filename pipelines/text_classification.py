@@ -17,6 +17,7 @@ import tensorflow as tf
 
 import zoo
 from pipelines import callbacks as zoo_callbacks
+from pipelines import settings
 from pipelines.cards import save_inference_weights
 from pipelines.data import text_classification as text_data
 from pipelines.runtime import Runtime
@@ -179,29 +180,32 @@ def learning_rate_schedule(config, steps_per_epoch):
 
 
 def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
-          data_dir=None, extra_callbacks=(), runtime=None):
+          data_dir=None, extra_callbacks=(), runtime=None, model_kwargs=None):
     """Trains entry `name` from scratch (`runtime`: strategy, precision and
-    XLA, a `pipelines.runtime.Runtime`; default one device, float32).
+    XLA, a `pipelines.runtime.Runtime`; default one device, float32;
+    `model_kwargs`: architecture kwargs that replace the preset's, e.g.
+    max_length, which every dataset below pads to).
 
     Returns:
         (model, data, builder_kwargs, history): the classifier with the
         weights of the best validation accuracy, the data, the builder
-        kwargs to record (vocabulary and class names ship as files), and the
+        kwargs to record (the preset's with `model_kwargs`; vocabulary and
+        class names ship as files), and the
         Keras History (plus `best_epoch` and `epochs_run`).
     """
     keras.utils.set_random_seed(seed)
     data = load_data(config, data_dir)
-    model_kwargs = dict(config["model"], max_length=config["max_length"])
-    vocabulary = build_vocabulary(data.texts["train"], model_kwargs["standardize"],
+    builder_kwargs = settings.architecture(name, model_kwargs)
+    vocabulary = build_vocabulary(data.texts["train"], builder_kwargs["standardize"],
                                   config.get("max_tokens"))
-    subwords = build_subwords(vocabulary, model_kwargs.get("subword_lengths"))
+    subwords = build_subwords(vocabulary, builder_kwargs.get("subword_lengths"))
     runtime = runtime or Runtime()
     with runtime.scope():
         model = zoo.load(name, weights=None, vocabulary=vocabulary, subwords=subwords,
-                         class_names=data.class_names, **model_kwargs)
+                         class_names=data.class_names, **(model_kwargs or {}))
     history = fit(model, data, config, seed, logdir=logdir, backup_dir=backup_dir, epochs=epochs,
                   verbose=verbose, extra_callbacks=extra_callbacks, runtime=runtime)
-    return model, data, model_kwargs, history
+    return model, data, builder_kwargs, history
 
 
 def fit(model, data, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,

@@ -7,6 +7,16 @@ interruption and training continues where it stopped. `--strategy`,
 `--mixed-precision` and `--jit-compile` choose the devices, the compute
 dtype and XLA (`pipelines.runtime`). If the loss becomes NaN, training
 stops with an error and writes nothing; the last good backup is kept.
+
+`--set KEY=VALUE` (repeatable) overrides any architecture kwarg of the
+entry's preset or training setting of its config (`pipelines.settings`;
+`python -m pipelines.train NAME --help` lists them), e.g.
+
+    python -m pipelines.train transformer_encoder_sst2 --set max_length=256 --set batch_size=32
+
+The card records the resolved settings, and `zoo.load(NAME, weights=DIR)`
+rebuilds that architecture from it. The backup is tied to them too: a
+resume with other settings is refused (`--restart` starts fresh).
 """
 
 import argparse
@@ -17,7 +27,7 @@ import sys
 
 import zoo
 from pipelines import callbacks as zoo_callbacks
-from pipelines import cards, runtime
+from pipelines import cards, runtime, settings
 from pipelines.configs import get_config
 
 # config["task"] -> the module with train(), evaluate(), evaluation_data(), save(), serving() and warmup_inputs().
@@ -43,12 +53,29 @@ def _positive_int(text):
     return value
 
 
+def _settings_help(argv):
+    """The --set keys of the entry named in `argv`, for --help (else how to list them)."""
+    names = [a for a in (sys.argv[1:] if argv is None else argv) if a in zoo.list_models()]
+    if names:
+        return settings.describe(names[0])
+    return ("--set keys: `python -m pipelines.train NAME --help` or `python -m zoo info NAME` "
+            "lists those of entry NAME with their defaults.")
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m pipelines.train", description=__doc__,
+                                     epilog=_settings_help(argv),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("name", help="zoo entry, e.g. gat_cora (see `zoo.list_models()`)")
     parser.add_argument("--epochs", type=_positive_int, help="cap on epochs (default: the config's)")
     parser.add_argument("--seed", type=int, help="random seed (default: the config's)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override an architecture kwarg of the preset "
+                        "or a training setting of the config (repeatable; Python or JSON "
+                        "literals, e.g. max_length=256, learning_rate=3e-4; keys below)")
+    parser.add_argument("--restart", action="store_true",
+                        help="delete the run's backup and start fresh (without it a backup of "
+                        "the same settings resumes, and one of other settings is refused)")
     parser.add_argument("--dataset", help="train the same architecture on another dataset "
                         "(node classification: cora, citeseer, pubmed)")
     files = parser.add_argument_group(
@@ -100,6 +127,25 @@ def _use_files(config, args):
                          "test": args.test_file})
 
 
+def resolve_settings(name, config, assignments):
+    """Applies `--set` to the config: (config, model_kwargs, overrides), the
+    training settings with their overrides, the architecture overrides of
+    the preset (for the task's `train`), and every override (for the card)."""
+    try:
+        model_kwargs, training = settings.parse_overrides(name, assignments)
+    except ValueError as error:
+        raise SystemExit(f"python -m pipelines.train: {error}") from error
+    return {**config, **training}, model_kwargs, {**model_kwargs, **training}
+
+
+def run_settings(name, config, model_kwargs, seed, args):
+    """Everything that makes the run's result, what its backup is tied to:
+    seed, epochs, data, training settings and architecture."""
+    return {"name": name, "seed": seed, "epochs": args.epochs, "dataset": config["dataset"],
+            "training": config, "architecture": settings.architecture(name, model_kwargs),
+            "mixed_precision": args.mixed_precision}
+
+
 def main(argv=None):
     args = parse_args(argv)
     config = get_config(args.name)
@@ -115,7 +161,9 @@ def main(argv=None):
         if config["task"] != "translation":
             raise SystemExit(f"--pairs is for translation entries; {args.name} is {config['task']}.")
         config.update(dataset="pairs", pairs_file=args.pairs)
+    config, model_kwargs, overrides = resolve_settings(args.name, config, args.overrides)
     seed = config["seed"] if args.seed is None else args.seed
+    config["seed"] = seed
     run = args.name if config["dataset"] == default_dataset else f"{args.name}-{config['dataset']}"
     # The entry's own dataset re-creates the shipped weights where zoo.load
     # reads them (savedmodels/NAME, or $ZOO_WEIGHTS_DIR/NAME).
@@ -124,6 +172,8 @@ def main(argv=None):
         else os.path.join("runs", run))
     logdir = args.logdir or os.path.join("runs", run, "logs")
     backup_dir = os.path.join(logdir, "backup")
+    settings.check_backup(backup_dir, run_settings(args.name, config, model_kwargs, seed, args),
+                          restart=args.restart)
     try:
         chosen = runtime.make_runtime(args.strategy, args.mixed_precision, args.jit_compile)
     except ValueError as error:  # No TPU or GPU where one was asked for.
@@ -132,7 +182,8 @@ def main(argv=None):
     try:
         model, data, builder_kwargs, history = task.train(
             args.name, config, seed, logdir=logdir, backup_dir=backup_dir, epochs=args.epochs,
-            verbose=args.verbose, data_dir=args.data_dir, runtime=chosen)
+            verbose=args.verbose, data_dir=args.data_dir, runtime=chosen,
+            model_kwargs=model_kwargs)
     except zoo_callbacks.NonFiniteLossError as error:
         kept = (f"the backup of the last good epoch is kept in {backup_dir} (the same command "
                 "resumes from it; delete it to start over)"
@@ -141,11 +192,15 @@ def main(argv=None):
         raise SystemExit(f"{run}: training stopped: {error}. Nothing was written to "
                          f"{output_dir}; {kept}. Try a lower learning rate, or float32 if "
                          "mixed precision was on.") from error
+    except BaseException:
+        settings.discard_unused_backup(backup_dir)
+        raise
     metrics = task.evaluate(model, data)
     metrics.update(epochs=history.epochs_run, best_epoch=history.best_epoch)
     task.save(model, output_dir)
     command = "python -m pipelines.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    extra = {"dataset": config["dataset"]}
+    # The resolved training settings and the overrides; builder_kwargs: the architecture.
+    extra = {"dataset": config["dataset"], "training": config, "overrides": overrides}
     if summary := chosen.summary():  # None for the default: such cards stay as they were.
         extra["runtime"] = summary
     cards.write_card(output_dir, args.name, command, seed, metrics,

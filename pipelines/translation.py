@@ -17,6 +17,7 @@ from sacrebleu.metrics import BLEU, CHRF
 
 import zoo
 from pipelines import callbacks as zoo_callbacks
+from pipelines import settings
 from pipelines.data import tatoeba
 from pipelines.runtime import Runtime
 from zoo.models.seq2seq.seq2seq_tokenizer import standardize, with_start_end
@@ -171,30 +172,32 @@ class AlignmentHeatmaps(keras.callbacks.Callback):
 
 
 def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
-          data_dir=None, extra_callbacks=(), runtime=None):
+          data_dir=None, extra_callbacks=(), runtime=None, model_kwargs=None):
     """Trains entry `name` from scratch (teacher forcing, masked loss;
     `runtime`: strategy, precision and XLA, a `pipelines.runtime.Runtime`;
-    default one device, float32).
+    default one device, float32; `model_kwargs`: architecture kwargs that
+    replace the preset's).
 
     Returns:
         (model, data, builder_kwargs, history): the translator with the best
         epoch's weights (lowest validation loss), the data, the builder
-        kwargs to record (the vocabularies ship as files), and the Keras
+        kwargs to record (the preset's with `model_kwargs`; the vocabularies
+        ship as files), and the Keras
         History (plus `best_epoch` and `epochs_run`).
     """
     keras.utils.set_random_seed(seed)
     data = load_data(config, data_dir)
-    model_kwargs = dict(config["model"])
+    builder_kwargs = settings.architecture(name, model_kwargs)
     vocabularies = dict(
         source_vocabulary=build_vocabulary(data.sources["train"], config["max_source_tokens"]),
         target_vocabulary=build_vocabulary(data.targets["train"], config["max_target_tokens"],
                                            add_start_end=True))
     runtime = runtime or Runtime()
     with runtime.scope():
-        model = zoo.load(name, weights=None, **vocabularies, **model_kwargs)
+        model = zoo.load(name, weights=None, **vocabularies, **(model_kwargs or {}))
     history = fit(model, data, config, seed, logdir=logdir, backup_dir=backup_dir, epochs=epochs,
                   verbose=verbose, extra_callbacks=extra_callbacks, runtime=runtime)
-    return model, data, model_kwargs, history
+    return model, data, builder_kwargs, history
 
 
 def fit(model, data, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,

@@ -57,7 +57,7 @@ def test_load_and_info_with_a_name_that_is_not_a_string(name):
 @pytest.mark.parametrize("weights", [123, True, ["model.weights.h5"]])
 def test_load_weights_of_the_wrong_type(weights):
     with pytest.raises(ValueError, match=re.escape(
-            "`weights` must be 'trained', None or a path to a .weights.h5 file. "
+            "`weights` must be 'trained', None or a path to a .weights.h5 file (or its folder). "
             f"Received: weights={weights!r}")):
         zoo.load("gat_cora", weights=weights)
 
@@ -65,7 +65,8 @@ def test_load_weights_of_the_wrong_type(weights):
 def test_load_weights_path_that_does_not_exist_says_what_weights_may_be(isolated):
     with pytest.raises(FileNotFoundError, match=re.escape(
             "No weights file at trianed. `weights` must be 'trained' (the shipped weights), None "
-            "(fresh weights) or the path of a .weights.h5 file. Received: weights='trianed'")):
+            "(fresh weights), the path of a .weights.h5 file or a folder holding model.weights.h5. "
+            "Received: weights='trianed'")):
         zoo.load("gat_cora", weights="trianed", **SMALL_GAT)
 
 

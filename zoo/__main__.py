@@ -2,7 +2,9 @@
 
     python -m zoo list          every entry, its task and its measured metrics
     python -m zoo info NAME     one entry as JSON (paper, dataset, target,
-                                command, metrics, weights folder)
+                                command, metrics, weights folder) and the
+                                `--set` keys of `python -m pipelines.train
+                                NAME` with their defaults ("settings")
 """
 
 import argparse
@@ -14,6 +16,19 @@ from zoo import registry
 
 def _metrics_line(metrics):
     return ", ".join(f"{k}={v}" for k, v in metrics.items()) or "(no trained weights)"
+
+
+def _with_settings(name, info):
+    """`info` plus "settings": the keys `python -m pipelines.train NAME --set`
+    takes, with their defaults (architecture: the preset; training: the
+    config). pipelines.settings reads plain-dict configs, no TensorFlow; a
+    zoo installed without pipelines lists no settings."""
+    try:
+        from pipelines import settings
+    except ImportError:
+        return info
+    architecture, training = settings.defaults(name)
+    return {**info, "settings": {"architecture": architecture, "training": training}}
 
 
 def main(argv=None):
@@ -30,7 +45,7 @@ def main(argv=None):
             print(f"{name}  [{entry['task']}]  {_metrics_line(entry['metrics'])}")
         return 0
     try:
-        print(json.dumps(registry.info(args.name), indent=2))
+        print(json.dumps(_with_settings(args.name, registry.info(args.name)), indent=2))
     except ValueError as error:  # unknown name: the registry's message names close matches
         print(error, file=sys.stderr)
         return 2

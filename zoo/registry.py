@@ -8,6 +8,12 @@ Trained weights live in `savedmodels/<name>/` (or `$ZOO_WEIGHTS_DIR/<name>/`):
                        vocabulary.txt), named by the entry's `assets`
     metrics.json       the metrics card: command, seed, date, measured
                        metrics, sha256 of the weights file, builder kwargs
+
+An entry's architecture lives in one place, its preset's `kwargs` (every
+builder argument but the asset files and the `LOAD_OPTIONS`). The card
+records the kwargs the weights were trained with; `load` refuses shipped
+weights whose card disagrees with the preset, and rebuilds weights given
+by path from the card beside them (a model trained with other settings).
 """
 
 import difflib
@@ -24,6 +30,10 @@ from zoo.models import FAMILIES
 
 WEIGHTS_FILE = "model.weights.h5"
 CARD_FILE = "metrics.json"
+# Builder arguments that are not architecture: what a built model returns,
+# and where a fresh model's weights start from. Presets leave them out,
+# cards do not record them, any load may pass them.
+LOAD_OPTIONS = ("return_attention", "encoder_weights")
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,9 @@ class ModelEntry:
     # Of those, the ones a model may be trained without (e.g. "subwords"):
     # when the file is absent, the builder's default is used.
     optional_assets: tuple = ()
+    # Of the kwargs, those training takes from its dataset (e.g. GAT's
+    # num_features): the card records them, `--set` cannot change them.
+    data_kwargs: tuple = ()
 
     @property
     def weights_dir(self) -> Path:
@@ -53,8 +66,25 @@ class ModelEntry:
 
     def card(self):
         """The metrics card as a dict, or None if no trained weights ship."""
-        path = self.weights_dir / CARD_FILE
-        return json.loads(path.read_text()) if path.is_file() else None
+        return read_card(self.weights_dir)
+
+
+def read_card(folder):
+    """The metrics card in `folder` as a dict, or None if it has none."""
+    path = Path(folder) / CARD_FILE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _as_json(value):
+    """`value` as a card stores it (tuples become lists), to compare with one."""
+    return json.loads(json.dumps(value))
+
+
+def _differences(recorded, expected, what):
+    """'key: card <v>, <what> <w>' for every recorded key whose value differs."""
+    return [f"{key}: card {value!r}, {what} {_as_json(expected.get(key, '(absent)'))!r}"
+            for key, value in sorted(recorded.items())
+            if key not in expected or _as_json(expected[key]) != value]
 
 
 def _entries():
@@ -84,7 +114,9 @@ def _entry(name):
 def info(name):
     """What an entry is and what it measured: a dict with task, paper,
     dataset, target, command, metrics (from its card; {} if untrained),
-    weights_available, weights_dir, and the preset's builder kwargs."""
+    weights_available, weights_dir, and `kwargs`: the preset's builder
+    kwargs, the shipped architecture (`data_kwargs`: those training takes
+    from its dataset)."""
     entry = _entry(name)
     card = entry.card() or {}
     return {
@@ -100,6 +132,7 @@ def info(name):
         "weights_available": (entry.weights_dir / WEIGHTS_FILE).is_file(),
         "weights_dir": str(entry.weights_dir),
         "kwargs": dict(entry.kwargs),
+        "data_kwargs": list(entry.data_kwargs),
         "assets": dict(entry.assets),
     }
 
@@ -110,12 +143,15 @@ def load(name, weights="trained", **overrides):
     Args:
         name: a name from `list_models()`.
         weights: ``"trained"`` (the shipped weights), None (fresh weights),
-            or a path to a ``.weights.h5`` file.
+            a path to a ``.weights.h5`` file, or a folder holding
+            ``model.weights.h5``. Weights given by path are rebuilt from
+            the metrics card beside them, when there is one (a model trained
+            with ``--set max_length=256`` loads as such), and their asset
+            files (e.g. ``vocabulary.txt``) are read from the same folder.
         **overrides: keyword arguments of the entry's builder that replace
             the preset's (e.g. ``dropout=0.5``, ``return_attention=True``).
-            The builder gets the preset's kwargs, then those the metrics card
-            recorded for the shipped weights, then the entry's asset files,
-            then these.
+            The builder gets the preset's kwargs, then (weights by path) the
+            card's, then the entry's asset files, then these.
 
     Returns:
         A `keras.Model`.
@@ -123,15 +159,17 @@ def load(name, weights="trained", **overrides):
     Raises:
         ValueError: unknown name (naming close matches), unknown override
             (naming the valid keys), a `weights` that is not one of the
-            three kinds, a weights file that does not match its metrics
-            card, cannot be read (truncated, corrupt) or does not fit.
+            kinds above, shipped weights whose card records other builder
+            kwargs than the preset (naming each that differs), a weights
+            file that does not match its metrics card, cannot be read
+            (truncated, corrupt) or does not fit.
         FileNotFoundError: the weights file is not there (for the trained
-            weights: naming the command that trains them).
+            weights: naming the command that trains them), or an asset file.
     """
     entry = _entry(name)
     if weights is not None and not isinstance(weights, (str, os.PathLike)):
-        raise ValueError(f"`weights` must be 'trained', None or a path to a .weights.h5 file. "
-                         f"Received: weights={weights!r}")
+        raise ValueError(f"`weights` must be 'trained', None or a path to a .weights.h5 file "
+                         f"(or its folder). Received: weights={weights!r}")
     valid = list(inspect.signature(entry.builder).parameters)
     unknown = sorted(set(overrides) - set(valid))
     if unknown:
@@ -139,34 +177,35 @@ def load(name, weights="trained", **overrides):
             f"Unknown override(s) {', '.join(unknown)} for {name!r}. "
             f"Valid keys: {', '.join(valid)}."
         )
+    by_path = weights is not None and weights != "trained"
+    path = _weights_path(entry, weights) if by_path else entry.weights_dir / WEIGHTS_FILE
+    folder = path.parent
+    kwargs = dict(entry.kwargs)
+    if weights == "trained":
+        _check_card_matches_preset(entry, overrides)
+    elif by_path:
+        kwargs.update(_card_kwargs(entry, folder, valid))
     assets = {}
     for argument, file_name in entry.assets.items():
         if argument in overrides:
             continue
-        path = entry.weights_dir / file_name
-        if not path.is_file() and argument in entry.optional_assets:
+        asset = folder / file_name
+        if not asset.is_file() and argument in entry.optional_assets:
             continue
-        if not path.is_file():
+        if not asset.is_file():
+            source = (f"a training writes it beside {path.name}" if by_path else
+                      f"it ships with the trained weights. Train them with `{entry.command}`")
             raise FileNotFoundError(
-                f"{name!r} needs its {argument} file {path}, which ships with the trained "
-                f"weights. Train them with `{entry.command}`, or pass {argument}=... ."
+                f"{name!r} needs its {argument} file {asset}: {source}, or pass {argument}=... ."
             )
-        assets[argument] = str(path)
-    # The card records the kwargs the shipped weights were trained with.
-    trained_kwargs = (entry.card() or {}).get("builder_kwargs", {})
-    model = entry.builder(**{**entry.kwargs, **trained_kwargs, **assets, **overrides})
+        assets[argument] = str(asset)
+    model = entry.builder(**{**kwargs, **assets, **overrides})
     if weights is None:
         return model
-    path = entry.weights_dir / WEIGHTS_FILE if weights == "trained" else Path(weights)
     if not path.is_file():
-        if weights == "trained":
-            raise FileNotFoundError(
-                f"No weights for {name!r} at {path}. Train them with `{entry.command}` "
-                "(or pass weights=None for a fresh model)."
-            )
         raise FileNotFoundError(
-            f"No weights file at {path}. `weights` must be 'trained' (the shipped weights), "
-            f"None (fresh weights) or the path of a .weights.h5 file. Received: weights={weights!r}"
+            f"No weights for {name!r} at {path}. Train them with `{entry.command}` "
+            "(or pass weights=None for a fresh model)."
         )
     if weights == "trained":
         expected = (entry.card() or {}).get("weights_sha256")
@@ -191,3 +230,51 @@ def load(name, weights="trained", **overrides):
             "weights=None."
         ) from error
     return model
+
+
+def _weights_path(entry, weights):
+    """The weights file `weights` names (a file, or a folder holding WEIGHTS_FILE)."""
+    path = Path(weights)
+    if path.is_dir():
+        path = path / WEIGHTS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"No weights file at {path}. `weights` must be 'trained' (the shipped weights), "
+            f"None (fresh weights), the path of a .weights.h5 file or a folder holding "
+            f"{WEIGHTS_FILE}. Received: weights={str(weights)!r}"
+        )
+    return path
+
+
+def _check_card_matches_preset(entry, overrides):
+    """The shipped card must record the preset's architecture: the preset is
+    where it is declared, and a card that says otherwise means the weights
+    (or the preset) changed. An override of a key settles it for that load."""
+    card = entry.card()
+    if card is None:  # The weights' sha256 check names the missing card.
+        return
+    recorded = {k: v for k, v in card.get("builder_kwargs", {}).items() if k not in overrides}
+    differences = _differences(recorded, entry.kwargs, "preset")
+    if differences:
+        raise ValueError(
+            f"The metrics card {entry.weights_dir / CARD_FILE} records other builder kwargs "
+            f"than the preset of {entry.name!r}: {'; '.join(differences)}. The shipped weights "
+            f"were trained with the card's: make the preset say so, re-create the weights with "
+            f"`{entry.command}`, or pass the card's values as overrides."
+        )
+
+
+def _card_kwargs(entry, folder, valid):
+    """The builder kwargs the card in `folder` recorded ({} without a card)."""
+    card = read_card(folder)
+    if card is None:
+        return {}
+    kwargs = card.get("builder_kwargs", {})
+    unknown = sorted(set(kwargs) - set(valid))
+    if unknown:
+        raise ValueError(
+            f"The metrics card {Path(folder) / CARD_FILE} records builder kwargs {entry.name!r} "
+            f"does not have: {', '.join(unknown)} (valid keys: {', '.join(valid)}). It was "
+            "written for another entry: load with that entry's name."
+        )
+    return kwargs

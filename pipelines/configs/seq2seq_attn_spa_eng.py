@@ -1,7 +1,11 @@
 """seq2seq_attn_spa_eng: GRU encoder–decoder with additive attention, Spanish → English.
 
 Run:
-    python -m pipelines.train seq2seq_attn_spa_eng
+    python -m pipelines.train seq2seq_attn_spa_eng [--set KEY=VALUE ...]
+
+These are the training settings only; the architecture (256 units, additive
+attention, ...) is the entry's preset in zoo/models/seq2seq/seq2seq_presets.py.
+`python -m zoo info seq2seq_attn_spa_eng` lists both with their defaults.
 
 Trains on the 114,204 Tatoeba training pairs (teacher forcing, masked
 cross-entropy, Adam), keeps the epoch with the lowest validation loss, and
@@ -34,6 +38,4 @@ CONFIG = dict(
     patience=2,
     seed=0,
     logged_sentences=3,
-    model=dict(embedding_dim=256, units=256, cell="gru", score="additive", use_attention=True,
-               dropout=0.2, max_source_length=48, max_target_length=50),
 )

@@ -3,6 +3,9 @@
 Run:
     ZOO_PRETRAINED_DIR=../shared/weights python -m pipelines.train show_attend_tell_flickr8k
 
+(training settings only: the architecture, max_length included, is the
+preset in zoo/models/show_attend_tell/show_attend_tell_presets.py;
+`--set KEY=VALUE` overrides either, `python -m zoo info NAME` lists them.)
 (`ZOO_PRETRAINED_DIR` holds the MobileNet 0.25 ImageNet weights file; without
 it Keras downloads them.) The frozen MobileNet (alpha 0.25, 224 px) gives a
 7 × 7 × 256 grid, computed once per image; the LSTM decoder trains on those
@@ -21,7 +24,6 @@ CONFIG = dict(
     dataset="flickr8k",
     encoder_weights="imagenet",
     min_count=2,        # words seen once in the train captions map to [UNK]
-    max_length=24,      # decoding steps; 98 % of the captions fit with [END]
     batch_size=64,
     learning_rate=1e-3,
     clipnorm=5.0,
@@ -30,6 +32,6 @@ CONFIG = dict(
     seed=0,
     logged_images=3,
     log_images_every=5,
-    model=dict(embedding_dim=256, units=256, attention_units=128, dropout=0.5,
-               attention_regularization=1.0, use_attention=True),
 )
+# Settings whose default does not say their type: ImageNet weights, none, or a file.
+TYPES = dict(encoder_weights=(str, type(None)))

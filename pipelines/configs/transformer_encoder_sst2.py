@@ -1,7 +1,13 @@
 """transformer_encoder_sst2: self-attention sentence classifier on SST-2, from scratch.
 
 Run:
-    python -m pipelines.train transformer_encoder_sst2
+    python -m pipelines.train transformer_encoder_sst2 [--set KEY=VALUE ...]
+
+These are the training settings; the architecture (max_length 64, 2 blocks,
+4 heads, subwords, ...) is the preset in
+zoo/models/transformer_encoder/transformer_encoder_presets.py. `--set`
+overrides either (`--set max_length=256 --set batch_size=32`); `python -m
+zoo info transformer_encoder_sst2` lists the keys and their defaults.
 
 Trains on the 67,349 SST-2 training phrases (no pretrained vectors) for 3
 epochs (warm-up then cosine decay of the learning rate), keeps the epoch
@@ -59,7 +65,6 @@ CONFIG = dict(
     task="text_classification",
     dataset="sst2",
     max_tokens=None,        # every word of the training texts
-    max_length=64,          # the longest SST-2 sentence has 56 tokens
     batch_size=32,
     learning_rate=5e-4,     # peak of the warm-up + cosine schedule
     warmup_fraction=0.1,
@@ -68,9 +73,6 @@ CONFIG = dict(
     patience=3,
     seed=0,
     logged_texts=3,
-    model=dict(num_layers=2, num_heads=4, hidden_dim=128, ff_dim=512, dropout=0.1,
-               merge="concat", norm_first=False, position_encoding="learned",
-               standardize="lower_and_strip_punctuation",
-               subword_lengths=(3, 5),   # character n-grams of each word (fastText)
-               whole_word_dropout=0.2),
 )
+# Settings whose default does not say their type (None: every word).
+TYPES = dict(max_tokens=(int, type(None)))

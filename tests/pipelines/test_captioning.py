@@ -32,11 +32,14 @@ def toy(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def config():
-    return dict(get_config(NAME), encoder_weights=None, min_count=1, max_length=6, batch_size=4,
-                max_epochs=2, logged_images=1, log_images_every=1,
-                model=dict(image_size=64, embedding_dim=8, units=8, attention_units=4,
-                           dropout=0.0, attention_regularization=1.0, use_attention=True))
+def config(monkeypatch):
+    from tests.pipelines.toy_entries import toy_preset  # it imports this module
+
+    # A tiny architecture, put in the entry's preset.
+    toy_preset(monkeypatch, NAME, image_size=64, embedding_dim=8, units=8, attention_units=4,
+               dropout=0.0, attention_regularization=1.0, use_attention=True, max_length=6)
+    return dict(get_config(NAME), encoder_weights=None, min_count=1, batch_size=4,
+                max_epochs=2, logged_images=1, log_images_every=1)
 
 
 def _summary_tags(folder):
@@ -56,7 +59,7 @@ def test_train_logs_evaluates_saves_and_loads(toy, config, tmp_path):
     assert len(history.history["val_loss"]) == 2
     assert data.vocabulary[:4] == ["", "[UNK]", "[START]", "[END]"]
     assert data.features["train"].shape[1:] == (4, 256)  # 64 px -> a 2 × 2 grid
-    assert data.tokens["train"].shape[1] == config["max_length"] + 1
+    assert data.tokens["train"].shape[1] == model.max_length + 1 == 7
     assert np.all(data.tokens["train"][:, 0] == 2)  # every caption starts with [START]
     tags = _summary_tags(logdir / "captions")
     assert {"attention/image_0", "caption/image_0"} <= tags

@@ -15,8 +15,12 @@ pytestmark = pytest.mark.tf_only
 
 VOCAB = ["", "[UNK]", "[START]", "[END]", "a", "dog", "runs", "on", "grass"]
 
-def _ship(name, model, builder_kwargs, weights_dir, vocabulary=None):
-    """Writes weights + card (+ vocabulary) the way pipelines.train does."""
+def _ship(name, model, builder_kwargs, weights_dir, monkeypatch, vocabulary=None):
+    """Writes weights + card (+ vocabulary) the way pipelines.train does,
+    and makes `builder_kwargs` the entry's preset, as the card must match it."""
+    from tests.pipelines.toy_entries import toy_preset
+
+    toy_preset(monkeypatch, name, **builder_kwargs)
     folder = weights_dir / name
     folder.mkdir(parents=True)
     model.save_weights(str(folder / zoo.registry.WEIGHTS_FILE))
@@ -38,7 +42,7 @@ def test_captioner_export_serves_captions_and_per_item_errors(tmp_path, monkeypa
     monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
     kwargs = dict(image_size=64, embedding_dim=8, units=8, attention_units=4, max_length=5)
     model = zoo.load(name, weights=None, vocabulary=VOCAB, **kwargs)
-    _ship(name, model, kwargs, tmp_path / "weights", VOCAB)
+    _ship(name, model, kwargs, tmp_path / "weights", monkeypatch, VOCAB)
 
     # Toy models: the real datasets' warm-up examples need not fit them (tests below).
     path = export.export(name, output_dir=str(tmp_path / "export"), version=3, warmup=False)
@@ -65,7 +69,7 @@ def _ship_toy_gat(weights_dir, monkeypatch):
     monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(weights_dir))
     kwargs = dict(num_features=5, num_classes=3)
     model = zoo.load("gat_cora", weights=None, return_attention=True, **kwargs)
-    _ship("gat_cora", model, kwargs, weights_dir)
+    _ship("gat_cora", model, kwargs, weights_dir, monkeypatch)
     return model
 
 
@@ -121,9 +125,10 @@ def test_text_classifier_export_serves_labels_and_attention_for_any_text(tmp_pat
     name = "transformer_encoder_sst2"
     monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
     vocabulary = ["", "[UNK]", "good", "bad", "movie", "not"]
-    kwargs = dict(max_length=5, num_layers=1, num_heads=2, hidden_dim=8, ff_dim=16)
+    kwargs = dict(max_length=5, num_layers=1, num_heads=2, hidden_dim=8, ff_dim=16,
+                  subword_lengths=None)
     model = zoo.load(name, weights=None, vocabulary=vocabulary, class_names=["neg", "pos"], **kwargs)
-    _ship(name, model, kwargs, tmp_path / "weights", vocabulary)
+    _ship(name, model, kwargs, tmp_path / "weights", monkeypatch, vocabulary)
     (tmp_path / "weights" / name / "labels.txt").write_text("neg\npos\n")
 
     path = export.export(name, output_dir=str(tmp_path / "export"), warmup=False)
@@ -154,7 +159,7 @@ def test_translator_export_serves_translations_and_alignments_for_any_text(tmp_p
     model = zoo.load(name, weights=None, source_vocabulary=source, target_vocabulary=target,
                      **kwargs)
     folder = tmp_path / "weights" / name
-    _ship(name, model, kwargs, tmp_path / "weights")
+    _ship(name, model, kwargs, tmp_path / "weights", monkeypatch)
     (folder / "source_vocabulary.txt").write_text("\n".join(source) + "\n")
     (folder / "target_vocabulary.txt").write_text("\n".join(target) + "\n")
 

@@ -276,12 +276,12 @@ def test_interrupted_batch_training_resumes_exactly(toy, tmp_path):
     after the resume (a fresh EarlyStopping would count epoch 3 as best and
     run all 5)."""
     config, _ = toy["transformer_encoder_sst2"]
-    config = dict(config, max_epochs=5, patience=3, learning_rate=1e-3,
-                  model=dict(config["model"], dropout=0.1))
+    config = dict(config, max_epochs=5, patience=3, learning_rate=1e-3)
 
     def train(**kwargs):
         return text_task.train("transformer_encoder_sst2", config, seed=0, verbose=0,
-                               backup_dir=str(tmp_path / "backup"), **kwargs)
+                               backup_dir=str(tmp_path / "backup"),
+                               model_kwargs=dict(dropout=0.1), **kwargs)
 
     straight, _, _, straight_history = train()
     assert (straight_history.best_epoch, straight_history.epochs_run) == (1, 4)

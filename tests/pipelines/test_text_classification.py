@@ -51,18 +51,25 @@ def toy_files(tmp_path):
     return write_toy_tsv_files(tmp_path)
 
 
+# A tiny words-only architecture, put in the entry's preset for each test.
+TINY = dict(max_length=16, num_layers=1, num_heads=2, hidden_dim=8, ff_dim=16, dropout=0.0,
+            merge="concat", norm_first=False, standardize="lower", subword_lengths=None,
+            whole_word_dropout=0.0)
+
+
 @pytest.fixture
-def config(toy_files):
-    return dict(get_config(NAME), files=toy_files, dataset="tsv", max_length=16, batch_size=8,
-                learning_rate=1e-2, max_epochs=8, patience=8, logged_texts=2,
-                model=dict(num_layers=1, num_heads=2, hidden_dim=8, ff_dim=16, dropout=0.0,
-                           merge="concat", norm_first=False, standardize="lower"))
+def config(toy_files, monkeypatch):
+    from tests.pipelines.toy_entries import toy_preset  # it imports this module
+
+    toy_preset(monkeypatch, NAME, **TINY)
+    return dict(get_config(NAME), files=toy_files, dataset="tsv", batch_size=8,
+                learning_rate=1e-2, max_epochs=8, patience=8, logged_texts=2)
 
 
 def test_bucketed_batches_have_static_padded_lengths(config):
     data = task.load_data(config)
     model = zoo.load(NAME, weights=None, vocabulary=task.build_vocabulary(data.texts["train"], "lower"),
-                     class_names=data.class_names, **dict(config["model"], max_length=16))
+                     class_names=data.class_names)
     assert task.bucket_boundaries(16) == [9, 17] and task.bucket_boundaries(64) == [9, 17, 33, 65]
     ds = task.train_dataset(model, data.texts["train"], data.labels["train"], batch_size=8)
     shapes = {tuple(ids.shape) for ids, _ in ds}
@@ -130,8 +137,9 @@ def test_shipped_entry_card_is_reproduced_by_evaluate(config, tmp_path, monkeypa
 
 
 def test_subwords_train_save_load_and_read_words_never_seen(config, tmp_path, monkeypatch):
-    config = dict(config, model=dict(config["model"], subword_lengths=(3, 4), whole_word_dropout=0.3))
-    model, data, builder_kwargs, _ = task.train(NAME, config, seed=0, verbose=0)
+    model, data, builder_kwargs, _ = task.train(
+        NAME, config, seed=0, verbose=0, model_kwargs=dict(subword_lengths=(3, 4),
+                                                           whole_word_dropout=0.3))
     assert "greatly" not in model.vocabulary and "awfully" not in model.vocabulary
     assert task.evaluate(model, data)["test_accuracy"] >= 90.0
     # Both are [UNK] to the word vocabulary: only their n-grams can tell them apart.

@@ -44,16 +44,18 @@ def pairs_file(tmp_path):
 
 
 @pytest.fixture
-def config(pairs_file):
+def config(pairs_file, monkeypatch):
+    from tests.pipelines.toy_entries import toy_preset  # it imports this module
+
+    # A tiny architecture, put in the entry's preset.
+    toy_preset(monkeypatch, NAME, embedding_dim=16, units=32, cell="gru", score="additive",
+               use_attention=True, dropout=0.0, max_source_length=8, max_target_length=8)
     return dict(get_config(NAME), pairs_file=pairs_file, dataset="pairs", batch_size=16,
-                learning_rate=1e-2, max_epochs=12, patience=12, logged_sentences=2,
-                model=dict(embedding_dim=16, units=32, cell="gru", score="additive",
-                           use_attention=True, dropout=0.0, max_source_length=8,
-                           max_target_length=8))
+                learning_rate=1e-2, max_epochs=12, patience=12, logged_sentences=2)
 
 
 def _model(config, data):
-    return zoo.load(NAME, weights=None, **config["model"],
+    return zoo.load(NAME, weights=None,
                     source_vocabulary=task.build_vocabulary(data.sources["train"]),
                     target_vocabulary=task.build_vocabulary(data.targets["train"],
                                                             add_start_end=True))

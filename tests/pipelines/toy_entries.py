@@ -11,7 +11,9 @@ can train each entry for a step in seconds, here or in a subprocess.
 
 The data are the fixtures of the task tests (toy Planetoid graph, toy
 Flickr8k folder, toy TSV files, toy pair file); the loaders that pin the
-real datasets' sizes and checksums are patched the way those tests do.
+real datasets' sizes and checksums are patched the way those tests do. The
+tiny architectures replace the entries' presets (`toy_preset`), where an
+architecture lives, so that `zoo.load` and the cards see them too.
 """
 
 import functools
@@ -29,6 +31,7 @@ from pipelines import train as train_cli
 from pipelines.configs import get_config
 from pipelines.data import flickr8k, planetoid
 from pipelines.data.download import sha256_file
+from zoo.models import FAMILIES
 from tests.pipelines.data.test_flickr8k import NUM_TEST, NUM_VALIDATION, write_toy_flickr8k
 from tests.pipelines.data.test_planetoid import NUM_VAL, write_toy_planetoid
 from tests.pipelines.test_text_classification import write_toy_tsv_files
@@ -54,6 +57,15 @@ def _toy_flickr8k(folder, monkeypatch):
     return str(folder)
 
 
+def toy_preset(monkeypatch, name, **kwargs):
+    """Replaces kwargs of entry `name`'s preset (e.g. a tiny width) while
+    `monkeypatch` lasts; returns the new preset kwargs."""
+    family = next(f for f in FAMILIES if name in f.PRESETS)
+    preset = family.PRESETS[name]
+    monkeypatch.setitem(family.PRESETS, name, dict(preset, kwargs=dict(preset["kwargs"], **kwargs)))
+    return zoo.info(name)["kwargs"]
+
+
 def toy_entries(folder, monkeypatch):
     """{name: (config, data_dir)} for every registered entry, its toy data
     written under `folder` (a pathlib.Path); `monkeypatch` (pytest's, or a
@@ -66,23 +78,23 @@ def toy_entries(folder, monkeypatch):
         if task == "node_classification":
             entries[name] = config, _toy_cora(folder, monkeypatch)  # about 660 epochs of 6 ms
         elif task == "captioning":
-            model = dict(config["model"], image_size=64, embedding_dim=8, units=8,
-                         attention_units=4, dropout=0.0)
-            entries[name] = (dict(config, encoder_weights=None, min_count=1, max_length=6,
-                                  batch_size=4, max_epochs=2, model=model),
+            toy_preset(monkeypatch, name, image_size=64, embedding_dim=8, units=8,
+                       attention_units=4, dropout=0.0, max_length=6)
+            entries[name] = (dict(config, encoder_weights=None, min_count=1,
+                                  batch_size=4, max_epochs=2),
                              _toy_flickr8k(folder, monkeypatch))
         elif task == "text_classification":
             files = write_toy_tsv_files(folder, sizes=(48, 16, 16))
-            model = dict(config["model"], num_layers=1, num_heads=2, hidden_dim=8, ff_dim=16,
-                         dropout=0.0)
-            entries[name] = (dict(config, files=files, dataset="tsv", max_length=16,
-                                  batch_size=8, max_epochs=2, model=model), None)
+            toy_preset(monkeypatch, name, num_layers=1, num_heads=2, hidden_dim=8, ff_dim=16,
+                       dropout=0.0, max_length=16)
+            entries[name] = (dict(config, files=files, dataset="tsv",
+                                  batch_size=8, max_epochs=2), None)
         elif task == "translation":
             pairs = write_toy_pairs(folder / "pairs.txt", count=120)
-            model = dict(config["model"], embedding_dim=8, units=8, dropout=0.0,
-                         max_source_length=8, max_target_length=8)  # attention or not: the entry's
+            toy_preset(monkeypatch, name, embedding_dim=8, units=8, dropout=0.0,
+                       max_source_length=8, max_target_length=8)  # attention or not: the entry's
             entries[name] = (dict(config, pairs_file=pairs, dataset="pairs", batch_size=8,
-                                  max_epochs=2, model=model), None)
+                                  max_epochs=2), None)
         else:
             raise NotImplementedError(f"No toy data for task {task!r} (entry {name!r}): add it "
                                       "to tests/pipelines/toy_entries.py.")

@@ -19,7 +19,13 @@ def test_list_prints_every_entry_with_its_metrics(capsys):
 
 def test_info_prints_json_and_unknown_names_fail_with_a_suggestion(capsys):
     assert main(["info", "gat_cora"]) == 0
-    assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(zoo.info("gat_cora")))
+    printed = json.loads(capsys.readouterr().out)
+    settings = printed.pop("settings")
+    assert printed == json.loads(json.dumps(zoo.info("gat_cora")))
+    # The `--set` keys of pipelines.train with their defaults: the preset's
+    # architecture (less the dataset's sizes) and the config's training settings.
+    assert settings["architecture"]["num_heads"] == 8 and "num_features" not in settings["architecture"]
+    assert settings["training"]["learning_rate"] == 0.005 and "task" not in settings["training"]
     assert main(["info", "gat_coda"]) == 2
     assert "gat_cora" in capsys.readouterr().err
 

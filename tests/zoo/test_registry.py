@@ -6,6 +6,8 @@ tiny weights there itself (num_features=5, num_classes=3).
 """
 
 import inspect
+import json
+import pathlib
 
 import keras
 import numpy as np
@@ -198,10 +200,58 @@ def test_architecture_change_with_trained_weights_suggests_weights_none(weights_
     zoo.load("gat_cora", weights=None, **overrides)
 
 
-def test_the_card_records_the_architecture_of_the_weights(weights_root):
+def test_shipped_card_that_differs_from_the_preset_is_refused_naming_each_key(weights_root):
+    """The preset is where the architecture lives: a card recording another
+    one is an error that says what differs, not a silent merge."""
     model = zoo.load("gat_cora", weights=None, **SMALL)
     _ship(model, weights_root)  # card: builder_kwargs=SMALL, not the preset's sizes
-    loaded = zoo.load("gat_cora")
+    with pytest.raises(ValueError, match="records other builder kwargs than the preset") as error:
+        zoo.load("gat_cora")
+    assert "num_classes: card 3, preset 7" in str(error.value)
+    assert "num_features: card 5, preset 1433" in str(error.value)
+    # Overriding the differing keys settles them; weights=None never reads the card.
+    loaded = zoo.load("gat_cora", **SMALL)
     np.testing.assert_array_equal(_predict(loaded, _inputs()), _predict(model, _inputs()))
-    assert zoo.load("gat_cora", weights=None).get_layer("gat_backbone").num_features == \
-        SMALL["num_features"]
+    assert zoo.load("gat_cora", weights=None).get_layer("gat_backbone").num_features == 1433
+
+
+def test_weights_by_path_are_rebuilt_from_the_card_beside_them(tmp_path, weights_root):
+    """A model trained with other settings (here 5 features, 3 classes, 4
+    hidden units) loads from its folder, or its weights file, without the
+    overrides being passed again."""
+    trained = dict(SMALL, hidden_units=4)
+    model = zoo.load("gat_cora", weights=None, **trained)
+    folder = tmp_path / "runs" / "mine"
+    folder.mkdir(parents=True)
+    model.save_weights(str(folder / WEIGHTS_FILE))
+    write_card(folder, "gat_cora", TRAIN_COMMAND, 0, {},
+               builder_kwargs={**zoo.info("gat_cora")["kwargs"], **trained})
+    for weights in (folder, folder / WEIGHTS_FILE, str(folder)):
+        loaded = zoo.load("gat_cora", weights=weights)
+        assert loaded.get_layer("gat_backbone").hidden_units == 4
+        np.testing.assert_array_equal(_predict(loaded, _inputs()), _predict(model, _inputs()))
+    assert zoo.load("gat_cora", weights=folder, dropout=0.1).get_layer("gat_output").dropout == 0.1
+    card = json.loads((folder / CARD_FILE).read_text())
+    (folder / CARD_FILE).write_text(json.dumps(dict(card, builder_kwargs=dict(vocabulary_size=3))))
+    with pytest.raises(ValueError, match="vocabulary_size"):
+        zoo.load("gat_cora", weights=folder)
+
+
+def test_every_presets_kwargs_are_the_whole_architecture():
+    """Every builder argument is a preset kwarg, an asset file or a load
+    option: the builder's defaults never decide an entry's architecture."""
+    for name in zoo.list_models():
+        entry = zoo.registry._entry(name)
+        parameters = set(inspect.signature(entry.builder).parameters)
+        assert parameters - set(zoo.registry.LOAD_OPTIONS) == set(entry.kwargs) | set(entry.assets), name
+        assert set(entry.data_kwargs) <= set(entry.kwargs), name
+
+
+def test_shipped_cards_record_their_presets_kwargs():
+    """The repository's cards (savedmodels/, read, not their weights) record
+    the architecture their preset declares; zoo.load refuses one that does not."""
+    shipped = pathlib.Path(zoo.__file__).resolve().parent.parent / "savedmodels"
+    for name in zoo.list_models():
+        card = zoo.registry.read_card(shipped / name)
+        if card is not None:
+            assert card["builder_kwargs"] == zoo.registry._as_json(zoo.info(name)["kwargs"]), name

@@ -41,7 +41,12 @@ def build_gat_node_classifier(
 PRESETS = {
     "gat_cora": dict(
         builder=build_gat_node_classifier,
-        kwargs=dict(num_features=1433, num_classes=7),
+        # Every architecture argument of the builder (the single place it is
+        # declared); num_features and num_classes are Cora's, and training
+        # takes them from its dataset (`data_kwargs`).
+        kwargs=dict(num_features=1433, num_classes=7, hidden_units=8, num_heads=8, num_layers=1,
+                    output_heads=1, dropout=0.6, l2=5e-4, normalize_features=True),
+        data_kwargs=("num_features", "num_classes"),
         task="node classification (transductive)",
         paper="Veličković et al., Graph Attention Networks, ICLR 2018",
         dataset="Cora (Planetoid split: 140 train / 500 val / 1000 test)",

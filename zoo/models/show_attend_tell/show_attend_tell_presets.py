@@ -43,7 +43,11 @@ def build_show_attend_tell_captioner(
 PRESETS = {
     "show_attend_tell_flickr8k": dict(
         builder=build_show_attend_tell_captioner,
-        kwargs=dict(encoder="mobilenet_0.25", image_size=224),
+        # max_length: decoding steps; 98 % of the captions fit with [END].
+        kwargs=dict(encoder="mobilenet_0.25", image_size=224, trainable_encoder=False,
+                    embedding_dim=256, units=256, attention_units=128, score="additive",
+                    use_attention=True, dropout=0.5, attention_regularization=1.0,
+                    max_length=24),
         # The vocabulary ships next to the weights (savedmodels/<name>/).
         assets=dict(vocabulary="vocabulary.txt"),
         task="image captioning",

@@ -20,7 +20,7 @@ def build_transformer_encoder_classifier(
     standardize="lower_and_strip_punctuation",
     return_attention=False,
     subwords=None,
-    subword_lengths=None,
+    subword_lengths: tuple[int, int] | None = None,
     whole_word_dropout=0.0,
 ):
     """A `TransformerEncoderClassifier` from flat keyword arguments (what
@@ -51,7 +51,12 @@ def build_transformer_encoder_classifier(
 PRESETS = {
     "transformer_encoder_sst2": dict(
         builder=build_transformer_encoder_classifier,
-        kwargs=dict(max_length=64, num_layers=2, num_heads=4, hidden_dim=128, ff_dim=512),
+        # max_length 64: the longest SST-2 sentence has 56 tokens; each word
+        # is also read from its character 3- to 5-grams (fastText's subwords).
+        kwargs=dict(max_length=64, num_layers=2, num_heads=4, hidden_dim=128, ff_dim=512,
+                    dropout=0.1, merge="concat", norm_first=False, position_encoding="learned",
+                    standardize="lower_and_strip_punctuation", subword_lengths=(3, 5),
+                    whole_word_dropout=0.2),
         # Both ship next to the weights (savedmodels/<name>/).
         assets=dict(vocabulary="vocabulary.txt", class_names="labels.txt",
                     subwords="subwords.txt"),
