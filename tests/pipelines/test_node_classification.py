@@ -17,6 +17,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import zoo
+
 from pipelines import callbacks as zoo_callbacks
 from pipelines import node_classification as task
 from pipelines import train as train_cli
@@ -62,7 +64,7 @@ def test_toy_cora_fixture_loads_the_toy(toy_cora):
 def test_train_and_evaluate(toy_cora, config):
     model, graph, sizes, history = task.train(
         "gat_cora", config, seed=0, epochs=4, verbose=0, data_dir=toy_cora)
-    assert sizes == SIZES
+    assert sizes == {**zoo.info("gat_cora")["kwargs"], **SIZES}  # the preset's, the data's sizes
     assert history.epochs_run == 4 and len(history.history["val_accuracy"]) == 4
     assert 0 <= history.best_epoch < 4
     assert all(np.isfinite(history.history["loss"]))
@@ -248,7 +250,8 @@ def test_train_command_writes_weights_card_and_logs(toy_cora, tmp_path, monkeypa
     assert card["weights_sha256"] == sha256_of(weights)
     assert card["name"] == "gat_cora" and card["seed"] == 0 and card["dataset"] == "cora"
     assert card["command"].startswith("python -m pipelines.train gat_cora --epochs 3")
-    assert card["builder_kwargs"] == SIZES
+    assert card["builder_kwargs"] == {**zoo.info("gat_cora")["kwargs"], **SIZES}
+    assert card["training"]["learning_rate"] == 0.005 and card["overrides"] == {}
     assert card["metrics"] == metrics and metrics["epochs"] == 3
     for split in ("train", "val", "test"):
         assert 0 <= metrics[f"{split}_accuracy"] <= 100
@@ -263,10 +266,8 @@ def test_train_command_writes_weights_card_and_logs(toy_cora, tmp_path, monkeypa
     assert not (logs / "backup").exists()
 
     # What the command wrote is what zoo.load reads, and it scores the same.
-    import zoo
-
     monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(out.parent))
-    loaded = zoo.load("gat_cora", **SIZES)
+    loaded = zoo.load("gat_cora", weights=out)  # the card beside the weights gives the sizes
     graph = planetoid.load_planetoid("cora", data_dir=toy_cora)
     reloaded = task.evaluate(loaded, graph)
     for key, value in reloaded.items():

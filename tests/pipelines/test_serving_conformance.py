@@ -23,6 +23,10 @@ from tests.shared_data import shared_dataset_dir
 
 pytestmark = pytest.mark.tf_only
 
+# Each check_<task>(name, inputs, served, weights="trained") compares the
+# served outputs with those of zoo.load(name, weights=weights) (a path: a
+# model the user trained, tests/pipelines/test_settings.py).
+
 # Same-graph floats from another process: only the kernels' rounding differs.
 TOLERANCE = dict(rtol=1e-4, atol=1e-5)
 
@@ -31,8 +35,8 @@ def _texts(strings):
     return [s.decode("utf-8") for s in strings]
 
 
-def check_node_classification(name, inputs, served):
-    model = zoo.load(name, return_attention=True)
+def check_node_classification(name, inputs, served, weights="trained"):
+    model = zoo.load(name, weights=weights, return_attention=True)
     for request, out in zip(inputs, served):
         expected = model(request, training=False)
         np.testing.assert_array_equal(out["probabilities"].argmax(-1),
@@ -43,8 +47,8 @@ def check_node_classification(name, inputs, served):
             np.testing.assert_allclose(out[f"attention_{i}"], attention, **TOLERANCE)
 
 
-def check_image_captioning(name, inputs, served):
-    model = zoo.load(name)
+def check_image_captioning(name, inputs, served, weights="trained"):
+    model = zoo.load(name, weights=weights)
     for request, out in zip(inputs, served):
         pixels = np.stack([flickr8k.decode_image(image, model.encoder.image_size).numpy()
                            for image in request["image_bytes"]])
@@ -56,22 +60,22 @@ def check_image_captioning(name, inputs, served):
             np.testing.assert_array_equal(attention[len(expected):], 0.0)
 
 
-def check_text_classification(name, inputs, served):
-    model = zoo.load(name, return_attention=True)
+def check_text_classification(name, inputs, served, weights="trained"):
+    model = zoo.load(name, weights=weights, return_attention=True)
     for request, out in zip(inputs, served):
         expected = model.classify(_texts(request["text"]), return_attention=True)
         assert _texts(out["class_name"]) == expected["labels"]
         assert [model.class_names[i] for i in out["label"]] == expected["labels"]
         np.testing.assert_allclose(out["probabilities"], expected["probabilities"], **TOLERANCE)
-        for tokens, attention, words, weights in zip(out["tokens"], out["attention"],
-                                                     expected["tokens"], expected["attention"]):
+        for tokens, attention, words, alphas in zip(out["tokens"], out["attention"],
+                                                    expected["tokens"], expected["attention"]):
             n = len(words)
             assert _texts(tokens[:n]) == words and all(t == b"" for t in tokens[n:])
-            np.testing.assert_allclose(attention[:, :n, :n], weights, **TOLERANCE)
+            np.testing.assert_allclose(attention[:, :n, :n], alphas, **TOLERANCE)
 
 
-def check_translation(name, inputs, served):
-    model = zoo.load(name)
+def check_translation(name, inputs, served, weights="trained"):
+    model = zoo.load(name, weights=weights)
     for request, out in zip(inputs, served):
         translations, alignments = model.translate(_texts(request["text"]), return_attention=True)
         assert _texts(out["translation"]) == translations
