@@ -28,9 +28,9 @@ from pipelines.data import flickr8k
 NAME = "show_attend_tell_flickr8k"
 
 
-def run(config, seed):
+def run(config, seed, model_kwargs=None):
     start = time.perf_counter()
-    model, data, _, history = task.train(NAME, config, seed, verbose=0)
+    model, data, _, history = task.train(NAME, config, seed, verbose=0, model_kwargs=model_kwargs)
     seconds = time.perf_counter() - start
     metrics = task.evaluate(model, data)
     return model, data, dict(metrics, epochs=history.epochs_run, best_epoch=history.best_epoch,
@@ -97,7 +97,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     config = get_config(NAME)
-    ablation = dict(config, model=dict(config["model"], use_attention=False))
     folder = os.path.dirname(os.path.abspath(args.output))
     os.makedirs(folder, exist_ok=True)
     attention, no_attention, paths = [], [], []
@@ -106,7 +105,7 @@ def main(argv=None):
         attention.append(metrics)
         if seed == 0:
             paths = figures(model, data, folder, args.figures)
-        no_attention.append(run(ablation, seed)[2])
+        no_attention.append(run(config, seed, dict(use_attention=False))[2])  # the ablation
         print(f"seed {seed}: BLEU-4 beam 3 attention {attention[-1]['test_bleu4_beam3']}, "
               f"none {no_attention[-1]['test_bleu4_beam3']}", flush=True)
     differences = [round(a["test_bleu4_beam3"] - b["test_bleu4_beam3"], 2)

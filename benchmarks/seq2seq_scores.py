@@ -187,7 +187,7 @@ def run(output, argv=None, epochs=2, max_train_pairs=None, scores=SCORES, seed=0
         decode_batches=10, config_overrides=None, verbose=2):
     """The benchmark: trains and measures every score in `scores`, writes
     `output` (.json), the markdown and the figures beside it; returns the report."""
-    config = apply_overrides(get_config(NAME), config_overrides)
+    config = apply_overrides(get_config(NAME), config_overrides, NAME)
     config["patience"] = epochs  # early stopping never ends a run before `epochs`
     data = task.load_data(config, data_dir)
     if max_train_pairs:

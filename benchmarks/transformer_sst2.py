@@ -28,10 +28,11 @@ the same data pipeline (the classifier's own tokenizer, length-bucketed
 batches, [UNK] word dropout), AdamW with the same warm-up + cosine schedule
 and weight decay, the same epochs cap and early stopping on dev accuracy
 (best weights restored), and `keras.utils.set_random_seed(seed)` before
-building, as `train` does. Everything is read from the entry's config at run
-time (`pipelines.configs.get_config`); the architecture (layers, heads,
-widths, dropout, norm_first, position encoding, max_length) is that of the
-zoo model `zoo.load` builds from that config, so the three always match the
+building, as `train` does. Everything is read from the entry at run time:
+its training settings from its config (`pipelines.configs.get_config`), its
+architecture (layers, heads, widths, dropout, norm_first, position encoding,
+max_length) from its preset (`zoo.info(NAME)["kwargs"]`, the benchmark's
+``config["model"]``, which `zoo.load` builds), so the three always match the
 entry. Their trainable parameter counts are asserted equal before training.
 With the zoo's weights copied in, the three give the same logits (keras_mha:
 tests/benchmarks/test_transformer_sst2.py; keras_hub: checked by hand in its
@@ -91,9 +92,8 @@ def count_parameters(model):
 
 def zoo_classifier(config, vocabulary, subwords, class_names):
     """The entry as `train` builds it for `config` (fresh weights)."""
-    model_kwargs = dict(config["model"], max_length=config["max_length"])
     return zoo.load(NAME, weights=None, vocabulary=vocabulary, subwords=subwords,
-                    class_names=class_names, **model_kwargs)
+                    class_names=class_names, **config["model"])
 
 
 def architecture(reference):
@@ -199,7 +199,7 @@ def train_zoo(config, seed, data_dir=None, verbose=0):
     """The entry, trained by the pipeline itself: (model, data, history, seconds)."""
     timer = FitTimer()
     model, data, _, history = task.train(NAME, config, seed, verbose=verbose, data_dir=data_dir,
-                                         extra_callbacks=[timer])
+                                         extra_callbacks=[timer], model_kwargs=config["model"])
     return model, data, history, timer.seconds
 
 
@@ -267,10 +267,12 @@ def run_variant(variant, config, seeds, data_dir=None, verbose=0):
 
 # --- config, the keras-hub subprocess and the report -------------------------
 
-def apply_overrides(config, overrides):
-    """`config` with `overrides` (a dict; its ``model`` dict merged key by key)."""
+def apply_overrides(config, overrides, name=NAME):
+    """The benchmark's config: entry `name`'s training `config` with its
+    preset's architecture as ``model`` (a benchmark's report records both),
+    and `overrides` (a dict; its ``model`` dict merged key by key)."""
     overrides = dict(overrides or {})
-    model = dict(config["model"], **overrides.pop("model", {}))
+    model = dict(zoo.info(name)["kwargs"], **config.get("model", {}), **overrides.pop("model", {}))
     return dict(config, **overrides, model=model)
 
 

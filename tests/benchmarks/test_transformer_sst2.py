@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from keras import ops
 
+import zoo
 from benchmarks import report as report_io
 from benchmarks import transformer_sst2 as bench
 from pipelines.configs import get_config
@@ -14,7 +15,7 @@ from zoo.models.transformer_encoder import build_transformer_encoder_classifier
 
 pytestmark = [pytest.mark.tf_only, pytest.mark.usefixtures("offline_env")]
 
-TINY_MODEL = dict(num_layers=1, num_heads=2, hidden_dim=8, ff_dim=16, dropout=0.1)
+TINY_MODEL = dict(max_length=16, num_layers=1, num_heads=2, hidden_dim=8, ff_dim=16, dropout=0.1)
 
 
 @pytest.fixture
@@ -22,15 +23,16 @@ def tiny_config(tmp_path):
     """The entry's config on toy TSV files, with a tiny model and one epoch."""
     files = write_toy_tsv_files(tmp_path, sizes=(64, 16, 16))
     return bench.apply_overrides(get_config(bench.NAME), dict(
-        files=files, dataset="tsv", max_length=16, batch_size=8, max_epochs=1, model=TINY_MODEL))
+        files=files, dataset="tsv", batch_size=8, max_epochs=1, model=TINY_MODEL))
 
 
 def test_overrides_merge_the_model_dict_and_keep_the_entrys_config():
     config = get_config(bench.NAME)
     merged = bench.apply_overrides(config, dict(max_epochs=1, model=dict(num_layers=1)))
     assert merged["max_epochs"] == 1 and merged["model"]["num_layers"] == 1
-    assert merged["model"]["num_heads"] == config["model"]["num_heads"]
-    assert get_config(bench.NAME)["model"] == config["model"]  # not mutated
+    preset = zoo.info(bench.NAME)["kwargs"]  # the architecture: the preset's
+    assert merged["model"]["num_heads"] == preset["num_heads"]
+    assert get_config(bench.NAME) == config and "model" not in config  # not mutated
 
 
 def test_zoo_and_keras_mha_train_the_same_size_model(tiny_config):
