@@ -193,10 +193,11 @@ def load(name, weights="trained", **overrides):
         if not asset.is_file() and argument in entry.optional_assets:
             continue
         if not asset.is_file():
-            source = (f"a training writes it beside {path.name}" if by_path else
-                      f"it ships with the trained weights. Train them with `{entry.command}`")
+            source = (f"which a training writes beside {path.name}. Train with `{entry.command} "
+                      f"--output-dir {folder}`" if by_path else
+                      f"which ships with the trained weights. Train them with `{entry.command}`")
             raise FileNotFoundError(
-                f"{name!r} needs its {argument} file {asset}: {source}, or pass {argument}=... ."
+                f"{name!r} needs its {argument} file {asset}, {source}, or pass {argument}=... ."
             )
         assets[argument] = str(asset)
     model = entry.builder(**{**kwargs, **assets, **overrides})
@@ -259,8 +260,9 @@ def _check_card_matches_preset(entry, overrides):
         raise ValueError(
             f"The metrics card {entry.weights_dir / CARD_FILE} records other builder kwargs "
             f"than the preset of {entry.name!r}: {'; '.join(differences)}. The shipped weights "
-            f"were trained with the card's: make the preset say so, re-create the weights with "
-            f"`{entry.command}`, or pass the card's values as overrides."
+            f"were trained with the card's: load them with weights=<their folder> (built from "
+            f"the card), pass the card's values as overrides, or re-create them with "
+            f"`{entry.command}`."
         )
 
 

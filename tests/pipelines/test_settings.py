@@ -202,3 +202,20 @@ def _interrupted(command, monkeypatch):
                       functools.partial(text_task.train, extra_callbacks=[Interrupt()]))
         with pytest.raises(KeyboardInterrupt):
             train_cli.main(command)
+
+
+def test_a_backup_that_records_no_settings_is_refused(tmp_path, capsys):
+    """A backup of an older version (no run_settings.json) cannot show it is
+    this run's: refused too; --restart deletes it."""
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    (backup / "training_metadata.json").write_text(json.dumps({"epoch": 3, "batch": 0}))
+    run = dict(name=NAME, seed=0, training=dict(batch_size=32), architecture=dict(dims=(3, 5)))
+    with pytest.raises(SystemExit, match="does not record its run's settings"):
+        settings.check_backup(backup, run)
+    (backup / settings.RUN_SETTINGS_FILE).write_text(json.dumps(run))
+    settings.check_backup(backup, run)  # tuples compare as the JSON lists they are stored as
+    assert f"resuming from epoch 3 of {backup}" in capsys.readouterr().out
+    settings.check_backup(backup, dict(run, seed=1), restart=True)
+    assert not (backup / "training_metadata.json").exists()
+    assert json.loads((backup / settings.RUN_SETTINGS_FILE).read_text())["seed"] == 1
