@@ -172,12 +172,13 @@ def main(argv=None):
         else os.path.join("runs", run))
     logdir = args.logdir or os.path.join("runs", run, "logs")
     backup_dir = os.path.join(logdir, "backup")
-    settings.check_backup(backup_dir, run_settings(args.name, config, model_kwargs, seed, args),
-                          restart=args.restart)
     try:
         chosen = runtime.make_runtime(args.strategy, args.mixed_precision, args.jit_compile)
     except ValueError as error:  # No TPU or GPU where one was asked for.
         raise SystemExit(f"python -m pipelines.train: {error}") from error
+    # Before training: a backup of another run is refused, a resume says so.
+    settings.check_backup(backup_dir, run_settings(args.name, config, model_kwargs, seed, args),
+                          restart=args.restart)
 
     try:
         model, data, builder_kwargs, history = task.train(
