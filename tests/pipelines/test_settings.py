@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
+from pipelines import evaluate as evaluate_cli
 from pipelines import export, settings
 from pipelines import text_classification as text_task
 from pipelines import train as train_cli
@@ -118,7 +119,8 @@ def toy(tmp_path, monkeypatch):
 def test_overrides_train_load_export_and_serve(toy, tmp_path, monkeypatch):
     """`--set max_length=256 --set batch_size=32` on the toy classifier: the
     card records them, zoo.load(NAME, weights=DIR) rebuilds that model with
-    no override passed, tf.data pads to 256, and the export (its warm-up
+    no override passed, tf.data pads to 256, pipelines.evaluate reproduces
+    the card on the card's data, and the export (its warm-up
     from the card's own TSV files) serves in a fresh process what the
     Python API answers, its tokens 256 wide."""
     # Enough short texts for length buckets of 32.
@@ -142,6 +144,10 @@ def test_overrides_train_load_export_and_serve(toy, tmp_path, monkeypatch):
                                       card["training"]["batch_size"], static_shapes=True)
     ids = tf.nest.flatten(next(iter(batches))[0])[0]
     assert ids.shape[:2] == (32, 256)
+
+    # pipelines.evaluate on the folder: the card's model on the card's data, its numbers.
+    again = evaluate_cli.evaluate(NAME, weights=str(output))
+    assert again == {k: v for k, v in card["metrics"].items() if k.endswith(("accuracy", "loss"))}
 
     path = export.export(NAME, output_dir=str(tmp_path / "export"), weights=str(output))
     requests = read_warmup_requests(path)
