@@ -1,7 +1,19 @@
 """File helpers the zoo needs without importing pipelines."""
 
 import hashlib
+import os
 from pathlib import Path
+
+CACHE_ENV_VAR = "ZOO_CACHE_DIR"
+
+
+def cache_root() -> Path:
+    """The user cache: ``$ZOO_CACHE_DIR`` or ``~/.cache/attention_zoo`` (datasets,
+    weights and the runs of an installed package go below it)."""
+    override = os.environ.get(CACHE_ENV_VAR)
+    if override:
+        return Path(override).expanduser().absolute()
+    return Path.home() / ".cache" / "attention_zoo"
 
 
 def sha256_of(path):

@@ -1,7 +1,18 @@
 """The zoo's registry: entry name -> builder, preset kwargs, weights, metadata.
 
 `load`, `list_models` and `info` are the public face (re-exported by `zoo`).
-Trained weights live in `savedmodels/<name>/` (or `$ZOO_WEIGHTS_DIR/<name>/`):
+Trained weights are looked for, in order (`weights_roots`), like keras-hub
+presets or timm's pretrained configs, in the first of these folders that
+holds `<root>/<name>/model.weights.h5`:
+
+1. `$ZOO_WEIGHTS_DIR/<name>/` (your own weights, e.g. a training's output);
+2. the weights that ship with the package: `zoo/_savedmodels/` in a wheel
+   (package data, mapped from `savedmodels/` by pyproject.toml), or the
+   checkout's `savedmodels/` in a development install;
+3. the user cache, `$ZOO_CACHE_DIR/weights/` or
+   `~/.cache/attention_zoo/weights/`.
+
+Each folder holds:
 
     model.weights.h5   the Keras weights
     <asset files>      builder inputs that are data, not code (e.g. a
@@ -25,10 +36,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from zoo._files import sha256_of
+from zoo._files import cache_root, sha256_of
 from zoo.models import FAMILIES
 
 WEIGHTS_FILE = "model.weights.h5"
+_PACKAGE = Path(__file__).resolve().parent
+# The shipped weights: package data in a wheel, the checkout's folder in a
+# development install (pyproject.toml maps one onto the other).
+SHIPPED_ROOTS = (_PACKAGE / "_savedmodels", _PACKAGE.parent / "savedmodels")
+
+
+def weights_roots():
+    """The folders searched for `<root>/<name>/model.weights.h5`, in order."""
+    own = os.environ.get("ZOO_WEIGHTS_DIR")
+    return [*([Path(own)] if own else []), *SHIPPED_ROOTS, cache_root() / "weights"]
+
+
+def is_development_install():
+    """True when `zoo` is imported from a checkout (its savedmodels/ beside it)."""
+    return SHIPPED_ROOTS[1].is_dir()
 CARD_FILE = "metrics.json"
 # Builder arguments that are not architecture: what a built model returns,
 # and where a fresh model's weights start from. Presets leave them out,
@@ -59,10 +85,16 @@ class ModelEntry:
     data_kwargs: tuple = ()
 
     @property
+    def weights_searched(self):
+        """Every folder `weights_dir` may be, in the order they are tried."""
+        return [root / self.name for root in weights_roots()]
+
+    @property
     def weights_dir(self) -> Path:
-        root = os.environ.get("ZOO_WEIGHTS_DIR")
-        base = Path(root) if root else Path(__file__).resolve().parent.parent / "savedmodels"
-        return base / self.name
+        """The first searched folder holding the weights file (else the first
+        searched, where a missing file is then reported)."""
+        folders = self.weights_searched
+        return next((f for f in folders if (f / WEIGHTS_FILE).is_file()), folders[0])
 
     def card(self):
         """The metrics card as a dict, or None if no trained weights ship."""
@@ -114,7 +146,8 @@ def _entry(name):
 def info(name):
     """What an entry is and what it measured: a dict with task, paper,
     dataset, target, command, metrics (from its card; {} if untrained),
-    weights_available, weights_dir, and `kwargs`: the preset's builder
+    weights_available, weights_dir (where they are; weights_searched: every
+    folder tried, in order), and `kwargs`: the preset's builder
     kwargs, the shipped architecture (`data_kwargs`: those training takes
     from its dataset)."""
     entry = _entry(name)
@@ -131,6 +164,7 @@ def info(name):
         "date": card.get("date"),
         "weights_available": (entry.weights_dir / WEIGHTS_FILE).is_file(),
         "weights_dir": str(entry.weights_dir),
+        "weights_searched": [str(folder) for folder in entry.weights_searched],
         "kwargs": dict(entry.kwargs),
         "data_kwargs": list(entry.data_kwargs),
         "assets": dict(entry.assets),
@@ -204,9 +238,11 @@ def load(name, weights="trained", **overrides):
     if weights is None:
         return model
     if not path.is_file():
+        searched = ", ".join(str(folder / WEIGHTS_FILE) for folder in entry.weights_searched)
         raise FileNotFoundError(
-            f"No weights for {name!r} at {path}. Train them with `{entry.command}` "
-            "(or pass weights=None for a fresh model)."
+            f"No weights for {name!r} at {path}. Looked for {WEIGHTS_FILE} in: {searched}. "
+            f"Train them with `{entry.command}` and pass weights=<its output folder> or set "
+            "ZOO_WEIGHTS_DIR (or pass weights=None for a fresh model)."
         )
     if weights == "trained":
         expected = (entry.card() or {}).get("weights_sha256")

@@ -35,6 +35,8 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
 
+from zoo._files import CACHE_ENV_VAR, cache_root
+
 __all__ = [
     "CACHE_ENV_VAR",
     "DATA_ENV_VAR",
@@ -49,7 +51,6 @@ __all__ = [
 ]
 
 DATA_ENV_VAR = "ZOO_DATA_DIR"
-CACHE_ENV_VAR = "ZOO_CACHE_DIR"
 
 _CHUNK_SIZE = 1 << 20
 _SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -107,10 +108,7 @@ class DatasetFormatError(ValueError):
 
 def default_cache_dir() -> pathlib.Path:
     """Returns the cache root: ``$ZOO_CACHE_DIR`` or ``~/.cache/attention_zoo``."""
-    override = os.environ.get(CACHE_ENV_VAR)
-    if override:
-        return pathlib.Path(override).expanduser().absolute()
-    return pathlib.Path.home() / ".cache" / "attention_zoo"
+    return cache_root()
 
 
 def sha256_file(path) -> str:
