@@ -245,13 +245,15 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
         targets = np.concatenate([graph.edges[:, 1], np.arange(graph.num_nodes)])
         callbacks.append(zoo_callbacks.GraphAttentionStatistics(
             attention_model, graph_inputs(graph), targets, logdir))
+    if verbose == 2:  # One line per epoch would be hundreds of lines: one per backup period.
+        callbacks.append(zoo_callbacks.EveryNEpochsLog(BACKUP_EVERY))
     history = model.fit(
         replicated_graph_dataset(graph, "train", runtime.distribute),
         steps_per_epoch=1,
         epochs=epochs or config["max_epochs"],
         shuffle=False,  # One element: the whole graph.
         callbacks=callbacks,
-        verbose=verbose,
+        verbose=0 if verbose == 2 else verbose,
     )
     history.best_epoch = early_stopping.best_epoch
     # history.epoch lists only this run's epochs; after a resume it starts late.

@@ -1,8 +1,10 @@
 """Trains a zoo entry: `python -m pipelines.train NAME [options]`.
 
 Writes the weights and a metrics card to `--output-dir` (default
-`savedmodels/NAME/`, where `zoo.load(NAME)` reads them), TensorBoard logs to
-`--logdir`, and a resumable backup: run the same command again after an
+`default_output_dir`: `$ZOO_WEIGHTS_DIR/NAME` if that is set, else
+`runs/NAME` in a checkout or the user cache's `runs/NAME` when installed;
+never the shipped weights, which only `--output-dir savedmodels/NAME`
+re-creates), TensorBoard logs to `--logdir`, and a resumable backup: run the same command again after an
 interruption and training continues where it stopped. `--strategy`,
 `--mixed-precision` and `--jit-compile` choose the devices, the compute
 dtype and XLA (`pipelines.runtime`). If the loss becomes NaN, training
@@ -24,11 +26,19 @@ import importlib
 import os
 import shlex
 import sys
+from pathlib import Path
 
-import zoo
-from pipelines import callbacks as zoo_callbacks
-from pipelines import cards, runtime, settings
-from pipelines.configs import get_config
+# TensorFlow's C++ start-up lines (oneDNN, CPU features, cuInit) bury the
+# training's own output; level 2 still shows its errors. Set before
+# TensorFlow is imported; a value the user set is kept.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import zoo  # noqa: E402
+from pipelines import callbacks as zoo_callbacks  # noqa: E402
+from pipelines import cards, runtime, settings  # noqa: E402
+from pipelines.configs import get_config  # noqa: E402
+from zoo._files import cache_root  # noqa: E402
+from zoo.registry import is_development_install  # noqa: E402
 
 # config["task"] -> the module with train(), evaluate(), evaluation_data(), save(), serving() and warmup_inputs().
 TASKS = {"node_classification": "pipelines.node_classification",
@@ -91,8 +101,10 @@ def parse_args(argv=None):
                         "'target<TAB>source' pair per line, the manythings.org format) instead of "
                         "Tatoeba spa-eng; split by line index as Tatoeba is")
     parser.add_argument("--logdir", help="TensorBoard folder (default: runs/NAME/logs)")
-    parser.add_argument("--output-dir", help="weights + metrics card "
-                        "(default: savedmodels/NAME, or runs/NAME-DATASET for another dataset)")
+    parser.add_argument("--output-dir", help="weights + metrics card (default: $ZOO_WEIGHTS_DIR/RUN "
+                        "if set, else runs/RUN, or the user cache's runs/RUN when installed; RUN "
+                        "is NAME, or NAME-DATASET for another dataset). --output-dir "
+                        "savedmodels/NAME re-creates the shipped weights")
     parser.add_argument("--data-dir", help="dataset folder (default: $ZOO_DATA_DIR or the cache)")
     parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2),
                         help="Keras progress: 0 silent, 1 bar, 2 one line per epoch")
@@ -165,12 +177,8 @@ def main(argv=None):
     seed = config["seed"] if args.seed is None else args.seed
     config["seed"] = seed
     run = args.name if config["dataset"] == default_dataset else f"{args.name}-{config['dataset']}"
-    # The entry's own dataset re-creates the shipped weights where zoo.load
-    # reads them (savedmodels/NAME, or $ZOO_WEIGHTS_DIR/NAME).
-    output_dir = args.output_dir or (
-        zoo.info(args.name)["weights_dir"] if run == args.name
-        else os.path.join("runs", run))
-    logdir = args.logdir or os.path.join("runs", run, "logs")
+    output_dir = args.output_dir or default_output_dir(run)
+    logdir = args.logdir or os.path.join(runs_root(), run, "logs")
     backup_dir = os.path.join(logdir, "backup")
     try:
         chosen = runtime.make_runtime(args.strategy, args.mixed_precision, args.jit_compile)
@@ -208,7 +216,25 @@ def main(argv=None):
                      builder_kwargs=builder_kwargs, extra=extra)
     print(f"{run}: " + ", ".join(f"{k}={v}" for k, v in metrics.items()))
     print(f"weights and metrics card: {output_dir}")
+    print(f"use them: zoo.load({args.name!r}, weights={str(output_dir)!r}), or set "
+          f"ZOO_WEIGHTS_DIR={Path(output_dir).parent} for zoo.load({args.name!r}), "
+          f"pipelines.evaluate and pipelines.export")
     return metrics
+
+
+def runs_root():
+    """Where training writes by default: `runs/` in the current folder for a
+    checkout, the user cache's `runs/` for an installed package (whose
+    current folder may be anywhere)."""
+    return "runs" if is_development_install() else str(cache_root() / "runs")
+
+
+def default_output_dir(run):
+    """`--output-dir`'s default: `$ZOO_WEIGHTS_DIR/RUN` (the user's own weights
+    folder, where zoo.load reads first), else `runs_root()/RUN`. Never the
+    shipped weights: re-creating those takes `--output-dir savedmodels/NAME`."""
+    own = os.environ.get("ZOO_WEIGHTS_DIR")
+    return os.path.join(own, run) if own else os.path.join(runs_root(), run)
 
 
 if __name__ == "__main__":
