@@ -2,8 +2,16 @@
 
 import keras
 
+from zoo._validation import assert_integer_ids
 from zoo.layers import GraphAttention
 from zoo.models.gat.row_normalization import RowNormalization
+
+
+def check_edges_dtype(inputs):
+    """Refuses float edges before a functional model casts them to its
+    int32 input (which would truncate 0.7 to 0); the layers check the rest."""
+    if isinstance(inputs, dict) and inputs.get("edges") is not None:
+        assert_integer_ids("edges", inputs["edges"])
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -71,6 +79,10 @@ class GATBackbone(keras.Model):
         self.dropout = dropout
         self.l2 = l2
         self.normalize_features = normalize_features
+
+    def call(self, inputs, training=None, mask=None):
+        check_edges_dtype(inputs)
+        return super().call(inputs, training=training, mask=mask)
 
     def get_config(self):
         return {
