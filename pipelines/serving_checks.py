@@ -29,10 +29,10 @@ def batch_of_strings(name, strings, utf8=True):
     """A string tensor `[B]`, checked: rank 1 (one text is `[text]`, not a
     scalar; a 2-D batch is flattened by the caller) and, with `utf8`, valid
     UTF-8 in every item (as `zoo._validation.text_list` requires)."""
-    checks = [tf.debugging.assert_equal(
-        tf.rank(strings), 1, message=f"`{name}` must be a 1-D batch of strings [B] (one item is a "
-                                     "batch of 1). Received a tensor of rank:",
-        summarize=8)]
+    checks = [tf.debugging.Assert(
+        tf.equal(tf.rank(strings), 1),
+        [f"`{name}` must be a 1-D batch of strings [B] (one item is a batch of 1). Received a "
+         "tensor of shape:", tf.shape(strings)])]
     if utf8:
         # Valid UTF-8 comes back unchanged from a transcode that replaces what is not.
         valid = tf.equal(tf.strings.unicode_transcode(
