@@ -113,7 +113,9 @@ def concrete_value(x):
     """
     if isinstance(x, np.ndarray):
         return x
-    if isinstance(x, keras.KerasTensor) or not hasattr(x, "numpy"):
+    # TensorFlow and PyTorch tensors have .numpy(), JAX arrays __array__; a
+    # symbolic one (tf.function, a jit tracer) raises when converted.
+    if isinstance(x, keras.KerasTensor) or not (hasattr(x, "numpy") or hasattr(x, "__array__")):
         return None
     try:
         return keras.ops.convert_to_numpy(x)

@@ -78,7 +78,7 @@ class GATNodeClassifier(keras.Model):
         self.return_attention = return_attention
 
     def call(self, inputs, training=None, mask=None):
-        check_edges_dtype(inputs)
+        check_edges_dtype(inputs, training)
         return super().call(inputs, training=training, mask=mask)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
