@@ -16,7 +16,7 @@ from sacrebleu.metrics import BLEU
 
 import zoo
 from pipelines import callbacks as zoo_callbacks
-from pipelines import settings
+from pipelines import serving_checks, settings
 from pipelines.data import flickr8k
 from pipelines.runtime import Runtime
 
@@ -175,8 +175,8 @@ def serving(name, weights="trained", beam_width=3):
     size = model.encoder.image_size
     h, w = model.encoder.grid_shape
 
-    def serve(image_bytes):
-        images, ok = decode_images(image_bytes, size)
+    def captioned(image_bytes):
+        images, ok = decode_images(image_bytes, size)  # uint8 decoded: pixels in [0, 255]
         result = model.generate(images, beam_width=beam_width)
         tokens = result["tokens"]  # [B, T]
         keep = (tokens != 0) & (tokens != model.end_id)  # generate pads after [END]
@@ -190,7 +190,18 @@ def serving(name, weights="trained", beam_width=3):
                                       "expected; the data is corrupt or another format)"),
         }
 
-    return [model], serve, [tf.TensorSpec([None], tf.string, name="image_bytes")]
+    def nothing():
+        # An empty batch, as the text exports answer one (the decoder cannot run on B = 0).
+        return {"caption": tf.zeros([0], tf.string),
+                "attention": tf.zeros([0, model.max_length, h, w]),
+                "error": tf.zeros([0], tf.string)}
+
+    def serve(image_bytes):
+        image_bytes = serving_checks.batch_of_strings("image_bytes", image_bytes, utf8=False)
+        return tf.cond(tf.size(image_bytes) > 0, lambda: captioned(image_bytes), nothing)
+
+    # Any shape: a scalar or 2-D request must reach the check (serving_checks).
+    return [model], serve, [tf.TensorSpec(None, tf.string, name="image_bytes")]
 
 
 def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,

@@ -14,7 +14,7 @@ from keras import ops
 
 import zoo
 from pipelines import callbacks as zoo_callbacks
-from pipelines import settings
+from pipelines import serving_checks, settings
 from pipelines.cards import save_inference_weights
 from pipelines.data.planetoid import load_planetoid
 from pipelines.runtime import Runtime
@@ -150,10 +150,13 @@ def warmup_inputs(config, data_dir=None):
 
 def serving(name, weights="trained"):
     """(what to track, serving function, input signature) for `pipelines.export`:
-    features and edges in; logits, probabilities and attention per layer out."""
+    features and edges in; logits, probabilities and attention per layer out.
+    The graph refuses what the eager model refuses (`serving_checks.graph`):
+    edges not [E, 2], ids outside [0, N), NaN or inf features."""
     model = zoo.load(name, weights=weights, return_attention=True)
 
     def serve(node_features, edges):
+        node_features, edges = serving_checks.graph(node_features, edges)
         out = model({"node_features": node_features, "edges": edges}, training=False)
         result = {"logits": out["logits"], "probabilities": out["probabilities"]}
         result.update({f"attention_{i}": a for i, a in enumerate(out["attention"])})
@@ -161,7 +164,8 @@ def serving(name, weights="trained"):
 
     num_features = model.get_layer("gat_backbone").num_features
     signature = [tf.TensorSpec([None, num_features], tf.float32, name="node_features"),
-                 tf.TensorSpec([None, 2], tf.int32, name="edges")]
+                 # Any shape: a [2, E] request must reach the check, not be cut to [E, 2].
+                 tf.TensorSpec(None, tf.int32, name="edges")]
     return [model], serve, signature
 
 

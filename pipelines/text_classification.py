@@ -17,7 +17,7 @@ import tensorflow as tf
 
 import zoo
 from pipelines import callbacks as zoo_callbacks
-from pipelines import settings
+from pipelines import serving_checks, settings
 from pipelines.cards import save_inference_weights
 from pipelines.data import text_classification as text_data
 from pipelines.runtime import Runtime
@@ -152,6 +152,7 @@ def serving(name, weights="trained"):
     vocabulary = tf.constant(model.vocabulary)
 
     def serve(text):
+        text = serving_checks.batch_of_strings("text", text)  # as classify(): [B], UTF-8
         inputs = model.tokenize(text)
         ids = token_ids(inputs)  # [B, max_length]
         outputs = model(inputs, training=False)
@@ -168,7 +169,8 @@ def serving(name, weights="trained"):
     tracked = [model, model.tokenizer]
     if model.subword_tokenizer:
         tracked.append(model.subword_tokenizer.lookup)
-    return tracked, serve, [tf.TensorSpec([None], tf.string, name="text")]
+    # Any shape: a scalar or 2-D request must reach the check (serving_checks).
+    return tracked, serve, [tf.TensorSpec(None, tf.string, name="text")]
 
 
 def learning_rate_schedule(config, steps_per_epoch):

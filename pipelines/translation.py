@@ -17,7 +17,7 @@ from sacrebleu.metrics import BLEU, CHRF
 
 import zoo
 from pipelines import callbacks as zoo_callbacks
-from pipelines import settings
+from pipelines import serving_checks, settings
 from pipelines.data import tatoeba
 from pipelines.runtime import Runtime
 from zoo.models.seq2seq.seq2seq_tokenizer import standardize, with_start_end
@@ -136,12 +136,14 @@ def serving(name, weights="trained", beam_width=1):
     model = zoo.load(name, weights=weights)
 
     def serve(text):
+        text = serving_checks.batch_of_strings("text", text)  # as translate(): [B], UTF-8
         result = model.translate_strings(text, beam_width=beam_width)
         return {"translation": result["translation"], "attention": result["attention"]}
 
     # The tokenizers' lookup tables are not among the model's tracked layers.
     tables = [model.source_tokenizer.lookup, model.target_tokenizer.lookup]
-    return [model, *tables], serve, [tf.TensorSpec([None], tf.string, name="text")]
+    # Any shape: a scalar or 2-D request must reach the check (serving_checks).
+    return [model, *tables], serve, [tf.TensorSpec(None, tf.string, name="text")]
 
 
 class AlignmentHeatmaps(keras.callbacks.Callback):

@@ -42,7 +42,10 @@ def main(argv=None):
     if args.command == "list":
         for name in registry.list_models():
             entry = registry.info(name)
-            print(f"{name}  [{entry['task']}]  {_metrics_line(entry['metrics'])}")
+            # An unreadable card is one entry's problem: list the others.
+            metrics = (f"(metrics card unreadable: {entry['card_error']})" if entry["card_error"]
+                       else _metrics_line(entry["metrics"]))
+            print(f"{name}  [{entry['task']}]  {metrics}")
         return 0
     try:
         print(json.dumps(_with_settings(args.name, registry.info(args.name)), indent=2))

@@ -113,7 +113,9 @@ def concrete_value(x):
     """
     if isinstance(x, np.ndarray):
         return x
-    if isinstance(x, keras.KerasTensor) or not hasattr(x, "numpy"):
+    # TensorFlow and PyTorch tensors have .numpy(), JAX arrays __array__; a
+    # symbolic one (tf.function, a jit tracer) raises when converted.
+    if isinstance(x, keras.KerasTensor) or not (hasattr(x, "numpy") or hasattr(x, "__array__")):
         return None
     try:
         return keras.ops.convert_to_numpy(x)
@@ -130,3 +132,105 @@ def assert_finite_features(features):
             f"`node_features` must be finite; node {bad[0]}, feature {bad[1]} is "
             f"{features[tuple(bad)]}. Replace missing values before the graph layer."
         )
+
+
+# Masks. Every layer reads a mask the way `zoo.ops.merge_masks` does: True
+# (or 1) = may attend. A float mask is the place where another convention
+# slips in (an additive mask, 0 = keep and -inf or -1e9 = drop, which a cast
+# to bool would invert), so its values are checked wherever they are known.
+
+MASK_CONVENTION = "a boolean mask (True = may attend; 0/1 numbers are read the same way)"
+
+
+def _dtype_name(x):
+    dtype = getattr(x, "dtype", None)
+    if dtype is None:
+        dtype = np.asarray(x).dtype
+    try:
+        return keras.backend.standardize_dtype(dtype)
+    except ValueError:  # e.g. a NumPy string array
+        return str(dtype)
+
+
+def assert_mask_values(name, mask):
+    """Raises a ValueError naming `name` unless `mask` is boolean or holds
+    only 0 and 1.
+
+    Bool masks cost nothing (no values are read). A non-bool mask's values
+    are read where they are known (eager calls); a float mask inside a
+    traced graph (a functional model being built, `tf.function`, `jit`)
+    has no values to read, so it is refused by its dtype: cast it to bool
+    where its convention is known.
+    """
+    if mask is None:
+        return
+    dtype = _dtype_name(mask)
+    if dtype == "bool":
+        return
+    values = concrete_value(mask) if hasattr(mask, "shape") else np.asarray(mask)
+    if values is None:
+        if "float" in dtype:
+            raise ValueError(
+                f"`{name}` must be {MASK_CONVENTION}. Received: a {dtype} {name} in a traced graph "
+                "(functional model, tf.function, jit), whose values cannot be checked here: cast it "
+                f"to bool first (`{name} > 0.5` for a 0/1 mask, `{name} == 0` for an additive 0/-inf one)")
+        return  # integer masks: 0/1 is the only integer convention in use
+    bad = values[(values != 0) & (values != 1)]
+    if bad.size:
+        value = bad.flat[0].item()  # a Python number: no np.float32(...) in the message
+        hint = (" It looks like an additive mask (0 = keep, -inf or a large negative number = drop): "
+                f"pass `{name} == 0` instead." if value < 0 else "")
+        raise ValueError(f"`{name}` must be {MASK_CONVENTION}. Received: {name} of dtype {dtype} "
+                         f"holding {value!r}.{hint}")
+
+
+def assert_mask(name, mask, layout, expected, broadcast=False, message=None):
+    """Raises a ValueError naming `name` unless `mask` has the dimensions
+    `layout` (e.g. ``("B", "Tv")``) of the sizes `expected` (None: unknown)
+    and holds booleans (`assert_mask_values`).
+
+    The batch dimension must match exactly: a mask of batch 1 for B = 2
+    would broadcast silently. With `broadcast`, the other dimensions may be
+    1 (an attention mask `[B, 1, Tv]`). `message` replaces the start of the
+    shape error (its "Received: ..." is kept).
+    """
+    if mask is None:
+        return
+    shape = assert_tensor(name, mask, layout)
+    if shape is not None:
+        for axis, (actual, size) in enumerate(zip(shape, expected)):
+            if actual is None or size is None or actual == size or (broadcast and axis and actual == 1):
+                continue
+            start = message or f"`{name}` must be a mask [{', '.join(layout)}] = {tuple(expected)}."
+            raise ValueError(f"{start} Received: {name}.shape={shape}")
+    assert_mask_values(name, mask)
+
+
+def assert_finite(name, x):
+    """Raises a ValueError naming `name` and the first non-finite entry of
+    `x` when its values are known (eager calls).
+
+    One reduction and one scalar read on the device; the entry is looked up
+    only when there is one. Inside a traced graph (fit's compiled steps, an
+    export) there is nothing to read: a NaN there shows up in the loss.
+    """
+    if x is None or isinstance(x, keras.KerasTensor) or not hasattr(x, "shape"):
+        return
+    try:
+        finite = bool(keras.ops.convert_to_numpy(keras.ops.all(keras.ops.isfinite(x))))
+    except Exception:  # a symbolic tensor of the backend: no values
+        return
+    if not finite:
+        values = keras.ops.convert_to_numpy(x)
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+        raise ValueError(f"`{name}` must be finite; {name}[{', '.join(map(str, index))}] is "
+                         f"{values[index]}. Replace NaN and inf before the attention layer.")
+
+
+def assert_integer_ids(name, ids):
+    """Raises a ValueError naming `name` unless `ids` has an integer dtype
+    (read statically: eager and traced calls). A cast to int would truncate
+    float ids (0.7 -> 0) silently."""
+    dtype = _dtype_name(ids)
+    if "int" not in dtype:
+        raise ValueError(f"`{name}` must hold integer node ids. Received: {name}.dtype={dtype}")

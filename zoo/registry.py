@@ -18,7 +18,8 @@ Each folder holds:
     <asset files>      builder inputs that are data, not code (e.g. a
                        vocabulary.txt), named by the entry's `assets`
     metrics.json       the metrics card: command, seed, date, measured
-                       metrics, sha256 of the weights file, builder kwargs
+                       metrics, sha256 of the weights file and of every
+                       asset file (``assets_sha256``), builder kwargs
 
 An entry's architecture lives in one place, its preset's `kwargs` (every
 builder argument but the asset files and the `LOAD_OPTIONS`). The card
@@ -31,6 +32,7 @@ import difflib
 import inspect
 import json
 import os
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,14 +99,76 @@ class ModelEntry:
         return next((f for f in folders if (f / WEIGHTS_FILE).is_file()), folders[0])
 
     def card(self):
-        """The metrics card as a dict, or None if no trained weights ship."""
+        """The metrics card as a dict, or None if no trained weights ship.
+        Raises `CardError` (naming the file) for one that cannot be read."""
         return read_card(self.weights_dir)
 
 
+class CardError(ValueError):
+    """A metrics card that is not a JSON object (the message names the file)."""
+
+
 def read_card(folder):
-    """The metrics card in `folder` as a dict, or None if it has none."""
+    """The metrics card in `folder` as a dict, None if it has none.
+
+    Raises:
+        CardError: the file is empty, not UTF-8, not JSON, or not a JSON
+            object; the message names the file and what to do.
+    """
     path = Path(folder) / CARD_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
+    if not path.is_file():
+        return None
+    fix = ("Restore it from the repository, or re-create it with the training command "
+           "(zoo.load(..., weights=None) does not need it).")
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise CardError(f"The metrics card {path} is not UTF-8 text ({error.reason} at byte "
+                        f"{error.start}). {fix}") from None
+    except json.JSONDecodeError as error:
+        problem = "is empty" if not error.doc.strip() else f"is not valid JSON ({error})"
+        raise CardError(f"The metrics card {path} {problem}. {fix}") from None
+    if not isinstance(card, dict):
+        raise CardError(f"The metrics card {path} must hold a JSON object (name, command, metrics, "
+                        f"...). Received: a JSON {type(card).__name__}. {fix}")
+    return card
+
+
+def card_or_warning(entry):
+    """`entry.card()`, or {} with a warning naming the file when it cannot be
+    read: for what works without the card (fresh weights, listings)."""
+    try:
+        return entry.card() or {}
+    except CardError as error:
+        warnings.warn(f"{error} Using {entry.name!r}'s preset kwargs instead.", stacklevel=3)
+        return {}
+
+
+def check_assets(entry, card, assets):
+    """Checks each asset file in `assets` (builder argument -> path) against
+    the sha256 the card `card` recorded for it (``assets_sha256``).
+
+    Raises:
+        ValueError: a file differs from its card (naming the file), or the
+            card records asset hashes but not this file's.
+    """
+    recorded = card.get("assets_sha256")
+    if recorded is None:
+        if card and assets:  # a card written before asset checksums
+            warnings.warn(f"The metrics card of {entry.name!r} records no asset checksums "
+                          f"(assets_sha256), so {', '.join(sorted(Path(p).name for p in assets.values()))} "
+                          "are not verified. Re-create the card with the training command.",
+                          stacklevel=3)
+        return
+    for argument, path in assets.items():
+        path = Path(path)
+        expected = recorded.get(path.name) if isinstance(recorded, dict) else None
+        actual = sha256_of(path)
+        if expected != actual:
+            raise ValueError(
+                f"The {argument} file {path} does not match its metrics card (sha256 {actual}, card "
+                f"says {expected}): it was edited or replaced, and the model would read it silently "
+                f"wrong. Restore it, or re-create both with `{entry.command}`.")
 
 
 def _as_json(value):
@@ -151,7 +215,10 @@ def info(name):
     kwargs, the shipped architecture (`data_kwargs`: those training takes
     from its dataset)."""
     entry = _entry(name)
-    card = entry.card() or {}
+    try:
+        card, card_error = entry.card() or {}, None
+    except CardError as error:  # listings and card-free loads keep working
+        card, card_error = {}, str(error)
     return {
         "name": entry.name,
         "task": entry.task,
@@ -168,7 +235,34 @@ def info(name):
         "kwargs": dict(entry.kwargs),
         "data_kwargs": list(entry.data_kwargs),
         "assets": dict(entry.assets),
+        "card_error": card_error,
     }
+
+
+def _asset_paths(entry, card, overrides, folder, by_path=False):
+    """builder argument -> path of each asset file in `folder` that
+    `overrides` does not replace. An optional asset that is absent is left
+    to the builder's default, unless the card lists it (the weights were
+    trained with it): then, as for a required one, the error names the file."""
+    recorded = card.get("assets_sha256") or {}
+    assets = {}
+    for argument, file_name in entry.assets.items():
+        if argument in overrides:
+            continue
+        path = Path(folder) / file_name
+        if not path.is_file() and argument in entry.optional_assets and file_name not in recorded:
+            continue
+        if not path.is_file():
+            listed = " (its metrics card lists it)" if file_name in recorded else ""
+            source = (f"which a training writes beside {WEIGHTS_FILE}. Train with `{entry.command} "
+                      f"--output-dir {folder}`" if by_path else
+                      f"which ships with the trained weights. Train them with `{entry.command}`")
+            raise FileNotFoundError(
+                f"{entry.name!r} needs its {argument} file {path}{listed}, {source}, "
+                f"or pass {argument}=... ."
+            )
+        assets[argument] = str(path)
+    return assets
 
 
 def load(name, weights="trained", **overrides):
@@ -197,8 +291,13 @@ def load(name, weights="trained", **overrides):
             kwargs than the preset (naming each that differs), a weights
             file that does not match its metrics card, cannot be read
             (truncated, corrupt) or does not fit.
+            An asset file (vocabulary, labels) that differs from the sha256
+            its card recorded, naming the file; a card that cannot be read
+            (`CardError`, naming it; with ``weights=None`` only a warning,
+            and the preset's kwargs are used).
         FileNotFoundError: the weights file is not there (for the trained
-            weights: naming the command that trains them), or an asset file.
+            weights: naming the command that trains them), or an asset file
+            (also an optional one the card lists, e.g. subwords.txt).
     """
     entry = _entry(name)
     if weights is not None and not isinstance(weights, (str, os.PathLike)):
@@ -215,37 +314,30 @@ def load(name, weights="trained", **overrides):
     path = _weights_path(entry, weights) if by_path else entry.weights_dir / WEIGHTS_FILE
     folder = path.parent
     kwargs = dict(entry.kwargs)
+    # The trained weights need their card (it pins their sha256 and the
+    # assets'); fresh ones read it only to check the assets they read.
     if weights == "trained":
-        _check_card_matches_preset(entry, overrides)
+        card = entry.card() or {}
+        _check_card_matches_preset(entry, card, overrides)
     elif by_path:
-        kwargs.update(_card_kwargs(entry, folder, valid))
-    assets = {}
-    for argument, file_name in entry.assets.items():
-        if argument in overrides:
-            continue
-        asset = folder / file_name
-        if not asset.is_file() and argument in entry.optional_assets:
-            continue
-        if not asset.is_file():
-            source = (f"which a training writes beside {path.name}. Train with `{entry.command} "
-                      f"--output-dir {folder}`" if by_path else
-                      f"which ships with the trained weights. Train them with `{entry.command}`")
-            raise FileNotFoundError(
-                f"{name!r} needs its {argument} file {asset}, {source}, or pass {argument}=... ."
-            )
-        assets[argument] = str(asset)
+        card = read_card(folder) or {}
+        kwargs.update(_card_kwargs(entry, card, folder, valid))
+    else:
+        card = card_or_warning(entry)
+    assets = _asset_paths(entry, card, overrides, folder, by_path)
+    check_assets(entry, card, assets)
     model = entry.builder(**{**kwargs, **assets, **overrides})
     if weights is None:
         return model
     if not path.is_file():
-        searched = ", ".join(str(folder / WEIGHTS_FILE) for folder in entry.weights_searched)
+        searched = ", ".join(str(place / WEIGHTS_FILE) for place in entry.weights_searched)
         raise FileNotFoundError(
             f"No weights for {name!r} at {path}. Looked for {WEIGHTS_FILE} in: {searched}. "
             f"Train them with `{entry.command}` and pass weights=<its output folder> or set "
             "ZOO_WEIGHTS_DIR (or pass weights=None for a fresh model)."
         )
     if weights == "trained":
-        expected = (entry.card() or {}).get("weights_sha256")
+        expected = card.get("weights_sha256")
         actual = sha256_of(path)
         if expected != actual:
             raise ValueError(
@@ -283,12 +375,11 @@ def _weights_path(entry, weights):
     return path
 
 
-def _check_card_matches_preset(entry, overrides):
+def _check_card_matches_preset(entry, card, overrides):
     """The shipped card must record the preset's architecture: the preset is
     where it is declared, and a card that says otherwise means the weights
     (or the preset) changed. An override of a key settles it for that load."""
-    card = entry.card()
-    if card is None:  # The weights' sha256 check names the missing card.
+    if not card:  # The weights' sha256 check names the missing card.
         return
     recorded = {k: v for k, v in card.get("builder_kwargs", {}).items() if k not in overrides}
     differences = _differences(recorded, entry.kwargs, "preset")
@@ -302,11 +393,8 @@ def _check_card_matches_preset(entry, overrides):
         )
 
 
-def _card_kwargs(entry, folder, valid):
-    """The builder kwargs the card in `folder` recorded ({} without a card)."""
-    card = read_card(folder)
-    if card is None:
-        return {}
+def _card_kwargs(entry, card, folder, valid):
+    """The builder kwargs `card`, the card in `folder`, recorded ({} without one)."""
     kwargs = card.get("builder_kwargs", {})
     unknown = sorted(set(kwargs) - set(valid))
     if unknown:

@@ -30,7 +30,13 @@ SERVE = textwrap.dedent("""
     for k, request in enumerate(sorted(folder.glob("request_*"))):
         inputs = {f.stem: tf.make_ndarray(tensor_pb2.TensorProto.FromString(f.read_bytes()))
                   for f in request.iterdir()}
-        result = serve(**{name: tf.constant(value) for name, value in inputs.items()})
+        try:
+            result = serve(**{name: tf.constant(value) for name, value in inputs.items()})
+        except tf.errors.OpError as error:  # a refused request: TF Serving's error status
+            if "--errors" not in sys.argv:
+                raise
+            (folder / f"error_{k:03d}.txt").write_text(f"{type(error).__name__}: {error.message}")
+            continue
         # Strings come back as object arrays; bytes arrays need no pickle.
         np.savez(folder / f"output_{k:03d}.npz",
                  **{name: v.numpy().astype(bytes) if v.dtype == tf.string else v.numpy()
@@ -38,9 +44,11 @@ SERVE = textwrap.dedent("""
 """)
 
 
-def serve_in_fresh_process(path, requests, workdir):
+def serve_in_fresh_process(path, requests, workdir, errors=False):
     """Outputs (dicts of arrays) of `serving_default` for each request, a
-    dict of input name -> array or `TensorProto`, all served by one process."""
+    dict of input name -> array or `TensorProto`, all served by one process.
+    With `errors`, a request the graph refuses gives its error (the string
+    "<OpError class>: <message>") in its place instead of failing them all."""
     folder = pathlib.Path(tempfile.mkdtemp(prefix="fresh_serving_", dir=workdir))
     for k, inputs in enumerate(requests):
         request = folder / f"request_{k:03d}"
@@ -50,8 +58,10 @@ def serve_in_fresh_process(path, requests, workdir):
             (request / f"{name}.pb").write_bytes(proto.SerializeToString())
     script = folder / "serve.py"
     script.write_text(SERVE)
-    subprocess.run([sys.executable, str(script), str(path), str(folder)], check=True, cwd=folder)
-    return [dict(np.load(folder / f"output_{k:03d}.npz")) for k in range(len(requests))]
+    subprocess.run([sys.executable, str(script), str(path), str(folder)] + ["--errors"] * errors,
+                   check=True, cwd=folder)
+    return [(folder / f"error_{k:03d}.txt").read_text() if (folder / f"error_{k:03d}.txt").exists()
+            else dict(np.load(folder / f"output_{k:03d}.npz")) for k in range(len(requests))]
 
 
 def read_warmup_requests(path):

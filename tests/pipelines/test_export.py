@@ -15,9 +15,10 @@ pytestmark = pytest.mark.tf_only
 
 VOCAB = ["", "[UNK]", "[START]", "[END]", "a", "dog", "runs", "on", "grass"]
 
-def _ship(name, model, builder_kwargs, weights_dir, monkeypatch, vocabulary=None):
-    """Writes weights + card (+ vocabulary) the way pipelines.train does,
-    and makes `builder_kwargs` the entry's preset, as the card must match it."""
+def _ship(name, model, builder_kwargs, weights_dir, monkeypatch, vocabulary=None, assets=None):
+    """Writes weights + assets (file name -> lines) + card the way pipelines.train
+    does (the card records the assets' sha256, so they come first), and makes
+    `builder_kwargs` the entry's preset, as the card must match it."""
     from tests.pipelines.toy_entries import toy_preset
 
     toy_preset(monkeypatch, name, **builder_kwargs)
@@ -25,7 +26,9 @@ def _ship(name, model, builder_kwargs, weights_dir, monkeypatch, vocabulary=None
     folder.mkdir(parents=True)
     model.save_weights(str(folder / zoo.registry.WEIGHTS_FILE))
     if vocabulary:
-        (folder / VOCABULARY_FILE).write_text("\n".join(vocabulary) + "\n")
+        assets = {VOCABULARY_FILE: vocabulary, **(assets or {})}
+    for file_name, lines in (assets or {}).items():
+        (folder / file_name).write_text("\n".join(lines) + "\n")
     cards.write_card(folder, name, "test", 0, {}, builder_kwargs)
 
 
@@ -128,8 +131,8 @@ def test_text_classifier_export_serves_labels_and_attention_for_any_text(tmp_pat
     kwargs = dict(max_length=5, num_layers=1, num_heads=2, hidden_dim=8, ff_dim=16,
                   subword_lengths=None)
     model = zoo.load(name, weights=None, vocabulary=vocabulary, class_names=["neg", "pos"], **kwargs)
-    _ship(name, model, kwargs, tmp_path / "weights", monkeypatch, vocabulary)
-    (tmp_path / "weights" / name / "labels.txt").write_text("neg\npos\n")
+    _ship(name, model, kwargs, tmp_path / "weights", monkeypatch, vocabulary,
+          {"labels.txt": ["neg", "pos"]})
 
     path = export.export(name, output_dir=str(tmp_path / "export"), warmup=False)
     # Empty, too long (truncated), unknown words and characters, mixed in one batch.
@@ -158,10 +161,8 @@ def test_translator_export_serves_translations_and_alignments_for_any_text(tmp_p
     kwargs = dict(embedding_dim=8, units=8, max_source_length=5, max_target_length=6)
     model = zoo.load(name, weights=None, source_vocabulary=source, target_vocabulary=target,
                      **kwargs)
-    folder = tmp_path / "weights" / name
-    _ship(name, model, kwargs, tmp_path / "weights", monkeypatch)
-    (folder / "source_vocabulary.txt").write_text("\n".join(source) + "\n")
-    (folder / "target_vocabulary.txt").write_text("\n".join(target) + "\n")
+    _ship(name, model, kwargs, tmp_path / "weights", monkeypatch,
+          assets={"source_vocabulary.txt": source, "target_vocabulary.txt": target})
 
     path = export.export(name, output_dir=str(tmp_path / "export"), warmup=False)
     # Empty, too long (truncated), unknown words and characters, mixed in one batch.

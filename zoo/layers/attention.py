@@ -6,6 +6,9 @@ from keras import ops
 from zoo import ops as zoo_ops
 from zoo._validation import (
     assert_choice,
+    assert_finite,
+    assert_mask,
+    assert_mask_values,
     assert_positive_int,
     assert_rate,
     assert_same_size,
@@ -52,6 +55,11 @@ class Attention(keras.layers.Layer):
         key: `[B, Tv, Dk]`, defaults to `value`.
         query_mask: bool `[B, Tq]`; a masked query gets all-zero weights.
         value_mask: bool `[B, Tv]`; masked values get weight exactly 0.
+            Masks are boolean, True = may attend (0/1 numbers read the
+            same); a float mask holding anything else (an additive 0/-inf
+            mask, 0.5) is refused, and so is a float mask in a traced graph,
+            whose values cannot be checked (cast it to bool). A mask's batch
+            must be B (it is never broadcast).
         return_attention_scores: also return the weights `[B, Tq, Tv]`.
         training: enables dropout.
         projected_key: `project_key(key)`, when already computed (then
@@ -59,6 +67,13 @@ class Attention(keras.layers.Layer):
 
     Returns:
         context `[B, Tq, Dv]` (``units`` for qkv), and the weights if asked.
+
+    NaN and inf: an eager inference call (not `training`) refuses them in
+    query, value and key with a ValueError naming the entry, as
+    `GraphAttention` does; fit's compiled steps and exported graphs read no
+    values (a NaN there shows up in the loss). float16: the dot scores are
+    computed in float32 (`zoo.ops.dot_scores`); the bilinear product W h'_t
+    and the additive score stay in the layer's dtype.
 
     Example:
 
@@ -176,6 +191,8 @@ class Attention(keras.layers.Layer):
         else:
             k, key_name = v, "value"
         if q is None or v is None or k is None:
+            for name, mask in (("query_mask", query_mask), ("value_mask", value_mask)):
+                assert_mask_values(name, mask)
             return  # unknown rank: nothing to compare
         assert_same_size("The batch sizes of `query`, `value` and `key`",
                          {"query.shape[0]": q[0], "value.shape[0]": v[0], f"{key_name}.shape[0]": k[0]})
@@ -184,13 +201,10 @@ class Attention(keras.layers.Layer):
                              {"value.shape[1]": v[1], f"{key_name}.shape[1]": k[1]})
         for name, mask, expected in (("query_mask", query_mask, q[:2]),
                                      ("value_mask", value_mask, v[:2])):
-            if mask is None:
-                continue
-            shape = assert_tensor(name, mask, ("B", "Tq" if name == "query_mask" else "Tv"))
-            if shape is not None and any(a is not None and b is not None and a != b
-                                         for a, b in zip(shape, expected)):
-                raise ValueError(f"`{name}` must have the shape {expected} of the first two "
-                                 f"dimensions of `{name.split('_')[0]}`. Received: {name}.shape={shape}")
+            sequence = name.split("_")[0]
+            assert_mask(name, mask, ("B", "Tq" if sequence == "query" else "Tv"), expected,
+                        message=f"`{name}` must have the shape {expected} of the first two "
+                                f"dimensions of `{sequence}`.")
         # The features the score's weights were built for (dot scores compare q and k directly).
         if self.score in ("dot", "scaled_dot"):
             if key_name != "projected_key":
@@ -222,12 +236,16 @@ class Attention(keras.layers.Layer):
         projected_key=None,
     ):
         self._check_inputs(query, value, key, query_mask, value_mask, projected_key)
+        if not training:  # Eager inference only: a training step must not wait on the host.
+            for name, x in (("query", query), ("value", value), ("key", key),
+                            ("projected_key", projected_key)):
+                assert_finite(name, x)
         if projected_key is None:
             projected_key = self.project_key(value if key is None else key)
         scores = self._scores(query, projected_key)  # [B, Tq, Tv]
         mask = zoo_ops.merge_masks(query_mask, value_mask)  # [B, Tq, Tv] or None
-        weights, dropped = zoo_ops.masked_softmax_dropout(
-            scores, mask, self.dropout_layer, training)
+        weights, dropped = zoo_ops.masked_softmax_dropout(  # float32 scores of float16 inputs
+            scores, mask, self.dropout_layer, training, dtype=query.dtype)
         if self.score == "qkv":
             value = ops.matmul(
                 value, self.key_kernel if self.share_key_value else self.value_kernel

@@ -8,6 +8,8 @@ from zoo import ops as zoo_ops
 from zoo._validation import (
     assert_choice,
     assert_finite_features,
+    assert_integer_ids,
+    assert_mask_values,
     assert_positive_int,
     assert_rate,
     assert_tensor,
@@ -47,17 +49,25 @@ class GraphAttention(keras.layers.Layer):
             rate too; PyG's GATConv does not).
         negative_slope: of the LeakyReLU.
         add_self_loops: add the N edges (t, t), so every node attends at
-            least to itself (isolated nodes keep their own features).
+            least to itself (isolated nodes keep their own features). Self-loops
+            already among `edges` are removed first, as PyG's GATConv does
+            (`remove_self_loops` then `add_self_loops`), so each node attends
+            to itself once: such an input edge keeps its row in the returned
+            weights, with weight exactly 0 (and carries no message); the
+            appended loop (t, t) carries the node's self-attention. Without
+            `add_self_loops` the edges are used as given, loops included.
         use_bias: add a bias after the merge.
         kernel_initializer, kernel_regularizer: for W, u and v.
 
     Call arguments:
         node_features: `[N, F]`.
         edges: int `[E, 2]` of (source, target) pairs; messages flow from
-            source to target. Should not already hold self-loops when
-            `add_self_loops=True`.
+            source to target. Float ids are refused (a cast would truncate
+            0.7 to 0), also in traced graphs (by dtype). Self-loops among
+            them: see `add_self_loops`.
         adjacency: alternative to `edges` for small graphs and TPUs: bool or
-            0/1 `[N, N]` with adjacency[t, i] true when i → t (row = target).
+            0/1 `[N, N]` with adjacency[t, i] true when i → t (row = target);
+            other values (edge weights) are refused, as for every mask.
         return_attention_scores: also return α (before dropout).
         training: enables dropout.
 
@@ -66,6 +76,10 @@ class GraphAttention(keras.layers.Layer):
         `[E + N, K]` for `edges` (the input edges in order, then the N
         self-loops in node order; `[E, K]` without self-loops), or
         `[K, N, N]` for `adjacency` (row = target).
+
+    NaN or inf node features, out-of-range ids and non-0/1 adjacency values
+    are refused on eager inference calls (not `training`); shapes and the
+    edges' dtype on every call.
 
     Example:
 
@@ -150,6 +164,7 @@ class GraphAttention(keras.layers.Layer):
                 raise ValueError(
                     "`edges` must be an int array of shape [E, 2] holding (source, target) "
                     f"pairs. Received: edges.shape={edges_shape}")
+            assert_integer_ids("edges", edges)
         else:
             adjacency_shape = assert_tensor("adjacency", adjacency, ("N", "N"))
             if adjacency_shape is not None and any(
@@ -201,6 +216,7 @@ class GraphAttention(keras.layers.Layer):
         self._check_shapes(node_features, edges, adjacency)
         if not training:  # Eager inference only: a training step must not pay for it.
             self._check_inputs(node_features, edges)
+            assert_mask_values("adjacency", adjacency)
         num_nodes = ops.shape(node_features)[0]
         h = ops.matmul(node_features, self.kernel)  # [N, K*C]
         h = ops.reshape(h, (-1, self.num_heads, self.units))  # [N, K, C]
@@ -227,7 +243,13 @@ class GraphAttention(keras.layers.Layer):
     def _propagate_edges(self, h, score_source, score_target, edges, num_nodes, training):
         edges = ops.cast(edges, "int32")
         source, target = edges[:, 0], edges[:, 1]  # [E]
+        keep = None
         if self.add_self_loops:
+            # PyG's remove_self_loops without a data-dependent shape: the
+            # input loops stay in place with weight 0, so the weights keep
+            # the [E + N] layout (input edges in order, then the N loops).
+            keep = ops.concatenate([ops.not_equal(source, target),
+                                    ops.ones((num_nodes,), dtype="bool")], axis=0)  # [E + N]
             loops = ops.arange(num_nodes, dtype="int32")  # [N]
             source = ops.concatenate([source, loops], axis=0)  # [E + N]
             target = ops.concatenate([target, loops], axis=0)
@@ -235,7 +257,7 @@ class GraphAttention(keras.layers.Layer):
             ops.take(score_source, source, axis=0) + ops.take(score_target, target, axis=0),
             negative_slope=self.negative_slope,
         )  # [E', K]
-        alpha = zoo_ops.segment_softmax(scores, target, num_nodes)  # [E', K]
+        alpha = zoo_ops.segment_softmax(scores, target, num_nodes, mask=keep)  # [E', K]
         dropped = self.dropout_layer(alpha, training=training)
         messages = ops.take(h, source, axis=0) * ops.expand_dims(dropped, -1)  # [E', K, C]
         context = ops.segment_sum(messages, target, num_segments=num_nodes)  # [N, K, C]

@@ -6,6 +6,8 @@ from keras import ops
 from zoo import ops as zoo_ops
 from zoo._validation import (
     assert_choice,
+    assert_finite,
+    assert_mask,
     assert_positive_int,
     assert_rate,
     assert_same_size,
@@ -44,8 +46,16 @@ class MultiHeadAttention(keras.layers.Layer):
     Call arguments:
         query `[B, Tq, Dq]`, value `[B, Tv, Dv]`, key `[B, Tv, Dk]` (default
         value); query_mask `[B, Tq]`, value_mask `[B, Tv]`, key_mask
-        `[B, Tv]`, attention_mask `[B, Tq, Tv]` (bool, True = may attend);
-        use_causal_mask; return_attention_scores; training.
+        `[B, Tv]`, attention_mask `[B, Tq, Tv]` (bool, True = may attend;
+        0/1 numbers read the same, any other float value is refused, as is a
+        float mask in a traced graph; the batch must be B, only
+        attention_mask's Tq and Tv may be 1); use_causal_mask;
+        return_attention_scores; training.
+
+    NaN and inf in query, value or key: refused on eager inference calls
+    (not `training`), with the entry named; not checked in fit's compiled
+    steps or exports. float16: the scores QKᵀ are computed in float32
+    (`zoo.ops.dot_scores`), so they do not overflow before the softmax.
 
     Returns:
         `[B, Tq, output_dim]`, and the weights `[B, H, Tq, Tv]` if asked.
@@ -130,8 +140,8 @@ class MultiHeadAttention(keras.layers.Layer):
             scores = zoo_ops.dot_scores(query, key)
         if mask is not None:
             mask = ops.expand_dims(mask, 1)  # [B, 1, Tq, Tv]
-        weights, dropped = zoo_ops.masked_softmax_dropout(
-            scores, mask, self.dropout_layer, training)
+        weights, dropped = zoo_ops.masked_softmax_dropout(  # float32 scores of float16 inputs
+            scores, mask, self.dropout_layer, training, dtype=value.dtype)
         return ops.matmul(dropped, value), weights
 
     def _merge_heads(self, context):
@@ -151,15 +161,9 @@ class MultiHeadAttention(keras.layers.Layer):
                    "mask": (("B", "T"), (batch, tq)),
                    "attention_mask": (("B", "Tq", "Tv"), (batch, tq, tv))}
         for name, mask in masks.items():
-            if mask is None:
-                continue
             layout, expected = layouts[name]
-            shape = assert_tensor(name, mask, layout)
-            # A size-1 dimension of attention_mask broadcasts.
-            if shape is not None and any(a is not None and b is not None and a != b and a != 1
-                                         for a, b in zip(shape, expected)):
-                raise ValueError(f"`{name}` must be a mask [{', '.join(layout)}] = {expected}. "
-                                 f"Received: {name}.shape={shape}")
+            # Only attention_mask's Tq and Tv may be 1 (broadcast); never a batch.
+            assert_mask(name, mask, layout, expected, broadcast=name == "attention_mask")
 
     def call(
         self,
@@ -184,6 +188,9 @@ class MultiHeadAttention(keras.layers.Layer):
                              {"value.shape[1]": v[1], "key.shape[1]": k[1]})
         self._check_masks({"query_mask": query_mask, "value_mask": value_mask, "key_mask": key_mask,
                            "attention_mask": attention_mask}, q, v)
+        if not training:  # Eager inference only: a training step must not wait on the host.
+            for name, x in (("query", query), ("value", value), ("key", key)):
+                assert_finite(name, x)
         key = value if key is None else key
         if key_mask is not None:
             value_mask = key_mask if value_mask is None else ops.logical_and(value_mask, key_mask)

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from zoo import ops as zoo_ops
-from zoo._validation import assert_tensor
+from zoo._validation import assert_finite, assert_tensor
 from zoo.layers.multi_head_attention import MultiHeadAttention
 
 
@@ -42,7 +42,10 @@ class SelfAttention(MultiHeadAttention):
     Call arguments:
         inputs: `[B, T, D]`.
         mask: bool `[B, T]`, True for real tokens.
-        attention_mask: bool `[B, T, T]`.
+        attention_mask: bool `[B, T, T]`. Both as in `MultiHeadAttention`:
+            0/1 numbers are read as booleans, other float values refused,
+            the batch must be B. NaN or inf inputs are refused on eager
+            inference calls.
         use_causal_mask: position t attends only to positions <= t.
         return_attention_scores: also return `[B, H, T, T]`.
         training: enables dropout.
@@ -119,7 +122,7 @@ class SelfAttention(MultiHeadAttention):
         return_attention_scores=False,
         training=None,
     ):
-        self.check_inputs(inputs, mask, attention_mask)
+        self.check_inputs(inputs, mask, attention_mask, training)
         batch, length = ops.shape(inputs)[0], ops.shape(inputs)[1]
         rows = ops.reshape(inputs, (-1, inputs.shape[-1]))  # [B·T, D]
         output, weights = self.attend_rows(rows, batch, length, mask, attention_mask, use_causal_mask,
@@ -129,14 +132,18 @@ class SelfAttention(MultiHeadAttention):
             return output, weights
         return output
 
-    def check_inputs(self, inputs, mask=None, attention_mask=None):
-        """Raises a clear error for inputs or masks that do not fit."""
+    def check_inputs(self, inputs, mask=None, attention_mask=None, training=None):
+        """Raises a clear error for inputs or masks that do not fit (static
+        shapes and dtypes), and on eager inference calls for NaN or inf
+        inputs and non-0/1 masks (a training step reads no values)."""
         shape = assert_tensor("inputs", inputs, ("B", "T", "D"), floating=True)
         built = self.qkv_dense.kernel.shape[0]
         if shape is not None and shape[-1] is not None and shape[-1] != built:
             raise ValueError(f"The last dimension of `inputs` must be {built}, the size this layer "
                              f"was built with (its first call). Received: inputs.shape={shape}")
         self._check_masks({"mask": mask, "attention_mask": attention_mask}, shape, shape)
+        if not training:
+            assert_finite("inputs", inputs)
 
     def compute_mask(self, inputs, mask=None):
         return mask

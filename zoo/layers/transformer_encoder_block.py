@@ -43,6 +43,9 @@ class TransformerEncoderBlock(keras.layers.Layer):
     Call arguments:
         inputs `[B, T, D]`; mask bool `[B, T]` (padding; propagated);
         attention_mask `[B, T, T]`; return_attention_scores; training.
+        Masks and NaN/inf inputs are checked as in `SelfAttention` (the
+        values on eager inference calls only: the benchmarked training
+        step reads nothing back from the device).
 
     Returns:
         `[B, T, D]`, and the weights `[B, H, T, T]` if asked.
@@ -112,7 +115,7 @@ class TransformerEncoderBlock(keras.layers.Layer):
         training=None,
     ):
         # SelfAttention.call's checks: attend_rows, called below, makes none.
-        self.attention.check_inputs(inputs, mask, attention_mask)
+        self.attention.check_inputs(inputs, mask, attention_mask, training)
         batch, length, dim = ops.shape(inputs)[0], ops.shape(inputs)[1], inputs.shape[-1]
         # On rows [B·T, D] or [N, D]: a 2-D Dense is one MatMul (a 3-D one is a tensordot).
         rows = ops.reshape(inputs, (-1, dim))  # [B·T, D]

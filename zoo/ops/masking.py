@@ -66,7 +66,7 @@ def _softmax_and_mask(scores, mask, axis):
     return ops.softmax(x + (1.0 - mask) * -1.7e38, axis=axis), mask
 
 
-def masked_softmax(scores, mask=None, axis=-1):
+def masked_softmax(scores, mask=None, axis=-1, dtype=None):
     """Softmax over `axis` that gives exactly 0 where `mask` is False.
 
     α_i = exp(s_i) [m_i] / Σ_j exp(s_j) [m_j]   (the lecture's exp-dot norm).
@@ -80,15 +80,17 @@ def masked_softmax(scores, mask=None, axis=-1):
         scores: float tensor of attention scores.
         mask: bool tensor broadcastable to `scores`, True = may attend.
         axis: the axis to normalise over.
+        dtype: of the weights (default: that of `scores`); float16 layers
+            pass theirs with float32 scores (`zoo.ops.dot_scores`).
 
     Returns:
-        Weights with the dtype of `scores`.
+        Weights with the dtype `dtype`.
     """
     weights, mask = _softmax_and_mask(scores, mask, axis)
-    return ops.cast(weights if mask is None else weights * mask, scores.dtype)
+    return ops.cast(weights if mask is None else weights * mask, dtype or scores.dtype)
 
 
-def masked_softmax_dropout(scores, mask, dropout, training=False, axis=-1):
+def masked_softmax_dropout(scores, mask, dropout, training=False, axis=-1, dtype=None):
     """`masked_softmax` and the same weights after dropout, in one multiply.
 
         α = masked_softmax(s, m),   α̃ = α ⊙ [u ≥ rate] / (1 − rate),   u ~ U[0, 1)
@@ -102,17 +104,18 @@ def masked_softmax_dropout(scores, mask, dropout, training=False, axis=-1):
     the caller: when nothing uses it, a TensorFlow graph never computes it.
 
     Args:
-        scores, mask, axis: as in `masked_softmax` (mask may be None).
+        scores, mask, axis, dtype: as in `masked_softmax` (mask may be None).
         dropout: the caller's `keras.layers.Dropout`, whose rate and seed
             generator are used (its own call is not).
         training: dropout only when True (else α̃ = α).
 
     Returns:
-        (α, α̃), both with the dtype of `scores`.
+        (α, α̃), both with the dtype `dtype` (default: that of `scores`).
     """
+    dtype = dtype or scores.dtype
     rate = dropout.rate
     if not training or rate == 0:
-        weights = masked_softmax(scores, mask, axis)
+        weights = masked_softmax(scores, mask, axis, dtype)
         return weights, weights
     probabilities, float_mask = _softmax_and_mask(scores, mask, axis)
     weights = probabilities if mask is None else probabilities * float_mask
@@ -121,7 +124,7 @@ def masked_softmax_dropout(scores, mask, dropout, training=False, axis=-1):
         keep = ops.logical_and(keep, ops.cast(mask, "bool"))
     multiplier = ops.where(keep, 1.0 / (1.0 - rate), 0.0)  # M
     dropped = probabilities * multiplier
-    return ops.cast(weights, scores.dtype), ops.cast(dropped, scores.dtype)
+    return ops.cast(weights, dtype), ops.cast(dropped, dtype)
 
 
 __all__ = ["merge_masks", "masked_softmax", "masked_softmax_dropout"]

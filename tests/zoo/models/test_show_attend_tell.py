@@ -233,3 +233,22 @@ def test_registry_reads_the_vocabulary_asset(tmp_path, monkeypatch):
     model = zoo.load("show_attend_tell_flickr8k", weights=None, image_size=32)
     assert isinstance(model, ShowAttendTellCaptioner) and model.vocabulary == VOCAB
     assert zoo.info("show_attend_tell_flickr8k")["assets"] == {"vocabulary": "vocabulary.txt"}
+
+
+@pytest.mark.parametrize("images, shown", [
+    (np.full((1, 32, 32, 3), 1000, "uint16"), "image 0 has 1000 at pixel (0, 0), channel 0"),
+    (np.where(np.arange(32)[:, None, None] == 5, -3.0, 10.0) * np.ones((2, 1, 32, 3), "float32"),
+     "image 0 has -3.0 at pixel (5, 0), channel 0"),
+    (np.where(np.arange(3) == 2, 1e30, 10.0) * np.ones((1, 32, 32, 1), "float32"),
+     "image 0 has 1e+30 at pixel (0, 0), channel 2"),
+], ids=["uint16", "negative", "1e30"])
+def test_caption_refuses_pixels_outside_0_255(images, shown):
+    """They would be captioned as garbage; 16-bit images need dividing by 257."""
+    import re
+
+    captioner = _captioner()
+    with pytest.raises(ValueError, match=re.escape(
+            f"`images` must hold RGB in [0, 255]; {shown}. Rescale them first (16-bit images: divide "
+            "by 257).")):
+        captioner.caption(images)
+    captioner.caption(np.full((1, 32, 32, 3), 255, "uint16"))  # 16-bit storage of 8-bit values is fine

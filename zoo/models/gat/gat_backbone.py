@@ -2,8 +2,22 @@
 
 import keras
 
+from zoo._validation import assert_integer_ids, concrete_value
 from zoo.layers import GraphAttention
 from zoo.models.gat.row_normalization import RowNormalization
+
+
+def check_edges_dtype(inputs, training=None):
+    """Refuses float edges before a functional model casts them to its
+    int32 input (which would truncate 0.7 to 0); the layers check the rest.
+
+    On eager inference calls, as the layers' value checks: Keras' own
+    symbolic build (under tf.distribute) traces the model with placeholder
+    dtypes of its choosing, and a training step must not read values back.
+    """
+    edges = inputs.get("edges") if isinstance(inputs, dict) else None
+    if not training and edges is not None and concrete_value(edges) is not None:
+        assert_integer_ids("edges", edges)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -71,6 +85,10 @@ class GATBackbone(keras.Model):
         self.dropout = dropout
         self.l2 = l2
         self.normalize_features = normalize_features
+
+    def call(self, inputs, training=None, mask=None):
+        check_edges_dtype(inputs, training)
+        return super().call(inputs, training=training, mask=mask)
 
     def get_config(self):
         return {

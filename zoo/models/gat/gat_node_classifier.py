@@ -3,6 +3,7 @@
 import keras
 
 from zoo.layers import GraphAttention
+from zoo.models.gat.gat_backbone import check_edges_dtype
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -25,11 +26,17 @@ class GATNodeClassifier(keras.Model):
             "attention"}`` (attention: one `[E + N, K]` per layer) instead of
             the logits `[N, C]`.
 
+    The whole graph is one input: `model(inputs)` and `model.predict(inputs)`
+    (with the inputs a dict of arrays) both run the full graph at once;
+    `fit`, `evaluate` and `predict` on a dataset take one whole graph per
+    element (Keras' batching would split the nodes from the edges).
+
     Example:
 
     >>> backbone = GATBackbone(num_features=1433)
     >>> model = GATNodeClassifier(backbone, num_classes=7)
     >>> logits = model({"node_features": x, "edges": edges})  # [N, 7]
+    >>> logits = model.predict({"node_features": x, "edges": edges})  # the same, as NumPy
     """
 
     def __init__(
@@ -69,6 +76,21 @@ class GATNodeClassifier(keras.Model):
         self.dropout = dropout
         self.l2 = l2
         self.return_attention = return_attention
+
+    def call(self, inputs, training=None, mask=None):
+        check_edges_dtype(inputs, training)
+        return super().call(inputs, training=training, mask=mask)
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Full-graph inference: `x` a dict ``{"node_features", "edges"}`` of
+        arrays is one graph (N nodes, E edges: Keras' `predict` would try to
+        batch both along their first axis, which differ); the outputs come
+        back as NumPy. A dataset is passed on to `keras.Model.predict`."""
+        if isinstance(x, dict):
+            outputs = self(x, training=False)
+            return keras.tree.map_structure(keras.ops.convert_to_numpy, outputs)
+        return super().predict(x, batch_size=batch_size, verbose=verbose, steps=steps,
+                               callbacks=callbacks)
 
     def get_config(self):
         return {

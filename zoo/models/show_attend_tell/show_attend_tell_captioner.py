@@ -93,6 +93,10 @@ class ShowAttendTellCaptioner(keras.Model):
     def caption(self, images, beam_width=3, max_length=None, return_attention=False):
         """Captions for a batch of images `[B, S, S, 3]` (RGB in [0, 255]).
 
+        Pixels outside [0, 255] (16-bit images, negatives, 1e30), NaN and
+        inf are refused with a ValueError naming the first one; images that
+        look scaled to [0, 1] get a warning.
+
         Returns:
             A list of B strings; with `return_attention`, also a list of B
             arrays `[n, h, w]`: the map of each word, and of the end token
@@ -115,6 +119,13 @@ class ShowAttendTellCaptioner(keras.Model):
             bad = np.argwhere(~np.isfinite(images))[0]
             raise ValueError(f"`images` must be finite; image {bad[0]} has {images[tuple(bad)]} at "
                              f"pixel {tuple(int(i) for i in bad[1:3])}, channel {bad[3]}.")
+        outside = (images < 0) | (images > 255)  # uint16, negative, 1e30: garbage captions
+        if np.any(outside):
+            bad = np.argwhere(outside)[0]
+            raise ValueError(
+                f"`images` must hold RGB in [0, 255]; image {bad[0]} has {images[tuple(bad)].item()!r} at "
+                f"pixel {tuple(int(i) for i in bad[1:3])}, channel {bad[3]}. Rescale them first (16-bit "
+                "images: divide by 257).")
         if images.dtype.kind == "f" and images.max() <= 1.0 and images.max() > 0:
             warnings.warn("`images` look scaled to [0, 1]; the model expects RGB in [0, 255].",
                           stacklevel=2)
