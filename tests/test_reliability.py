@@ -19,6 +19,7 @@ import pytest
 
 import zoo
 from zoo.layers import Attention, GraphAttention, MultiHeadAttention, SelfAttention, TransformerEncoderBlock
+from tests.weights_isolation import use_only_weights_dir
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TABLE = ROOT / "docs" / "reliability.md"
@@ -36,7 +37,7 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.delenv("ZOO_DATA_DIR", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
+    use_only_weights_dir(monkeypatch, tmp_path / "weights")
     return tmp_path
 
 

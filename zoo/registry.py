@@ -45,7 +45,8 @@ WEIGHTS_FILE = "model.weights.h5"
 _PACKAGE = Path(__file__).resolve().parent
 # The shipped weights: package data in a wheel, the checkout's folder in a
 # development install (pyproject.toml maps one onto the other).
-SHIPPED_ROOTS = (_PACKAGE / "_savedmodels", _PACKAGE.parent / "savedmodels")
+_CHECKOUT_WEIGHTS = _PACKAGE.parent / "savedmodels"
+SHIPPED_ROOTS = (_PACKAGE / "_savedmodels", _CHECKOUT_WEIGHTS)
 
 
 def weights_roots():
@@ -56,7 +57,9 @@ def weights_roots():
 
 def is_development_install():
     """True when `zoo` is imported from a checkout (its savedmodels/ beside it)."""
-    return SHIPPED_ROOTS[1].is_dir()
+    return _CHECKOUT_WEIGHTS.is_dir()
+
+
 CARD_FILE = "metrics.json"
 # Builder arguments that are not architecture: what a built model returns,
 # and where a fresh model's weights start from. Presets leave them out,

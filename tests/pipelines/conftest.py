@@ -1,5 +1,7 @@
 import pytest
 
+from tests.weights_isolation import use_only_weights_dir
+
 
 @pytest.fixture
 def offline_env(tmp_path, monkeypatch):
@@ -8,4 +10,4 @@ def offline_env(tmp_path, monkeypatch):
     monkeypatch.delenv("ZOO_DATA_DIR", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
+    use_only_weights_dir(monkeypatch, tmp_path / "weights")

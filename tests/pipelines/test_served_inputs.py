@@ -12,6 +12,7 @@ import zoo
 from pipelines import export
 from tests.pipelines.fresh_serving import serve_in_fresh_process
 from tests.pipelines.test_export import VOCAB, _ship, _ship_toy_gat
+from tests.weights_isolation import use_only_weights_dir
 
 pytestmark = pytest.mark.tf_only
 
@@ -60,17 +61,17 @@ def test_served_gat_refuses_what_the_eager_model_refuses(tmp_path, monkeypatch):
 
 
 def test_served_text_models_refuse_invalid_utf8_and_non_vector_batches(tmp_path, monkeypatch):
-    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
+    use_only_weights_dir(monkeypatch, tmp_path / "weights")
     classifier = "transformer_encoder_sst2"
     vocabulary = ["", "[UNK]", "good", "bad", "movie"]
-    kwargs = dict(max_length=5, num_layers=1, num_heads=2, hidden_dim=8, ff_dim=16)
+    kwargs = dict(max_length=5, num_layers=1, num_heads=2, hidden_dim=8, ff_dim=16, subword_lengths=None)
     model = zoo.load(classifier, weights=None, vocabulary=vocabulary, class_names=["neg", "pos"], **kwargs)
-    _ship(classifier, model, kwargs, tmp_path / "weights", vocabulary, {"labels.txt": ["neg", "pos"]})
+    _ship(classifier, model, kwargs, tmp_path / "weights", monkeypatch, vocabulary, {"labels.txt": ["neg", "pos"]})
     translator = "seq2seq_attn_spa_eng"
     source, target = ["", "[UNK]", "el", "perro"], ["", "[UNK]", "[START]", "[END]", "the", "dog"]
     kwargs = dict(embedding_dim=4, units=4, max_source_length=4, max_target_length=4)
     model = zoo.load(translator, weights=None, source_vocabulary=source, target_vocabulary=target, **kwargs)
-    _ship(translator, model, kwargs, tmp_path / "weights",
+    _ship(translator, model, kwargs, tmp_path / "weights", monkeypatch,
           assets={"source_vocabulary.txt": source, "target_vocabulary.txt": target})
 
     requests = [{"text": np.array([b"good movie", b"el perro"])},
@@ -89,10 +90,10 @@ def test_served_text_models_refuse_invalid_utf8_and_non_vector_batches(tmp_path,
 
 def test_served_captioner_answers_an_empty_batch_with_empty_outputs(tmp_path, monkeypatch):
     name = "show_attend_tell_flickr8k"
-    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
+    use_only_weights_dir(monkeypatch, tmp_path / "weights")
     kwargs = dict(image_size=32, embedding_dim=4, units=4, attention_units=4, max_length=3)
     model = zoo.load(name, weights=None, vocabulary=VOCAB, **kwargs)
-    _ship(name, model, kwargs, tmp_path / "weights", VOCAB)
+    _ship(name, model, kwargs, tmp_path / "weights", monkeypatch, VOCAB)
     path = export.export(name, output_dir=str(tmp_path / "export"), warmup=False)
     image = tf.io.encode_png(np.zeros((8, 8, 3), np.uint8)).numpy()
     empty, one, scalar = serve_in_fresh_process(

@@ -22,6 +22,7 @@ from tests.pipelines.fresh_serving import read_warmup_requests, serve_in_fresh_p
 from tests.pipelines.test_serving_conformance import check_text_classification
 from tests.pipelines.test_text_classification import write_toy_tsv_files
 from tests.pipelines.toy_entries import toy_entries
+from tests.weights_isolation import use_only_weights_dir
 
 NAME = "transformer_encoder_sst2"
 
@@ -109,7 +110,7 @@ def test_train_refuses_a_bad_override_before_training(tmp_path):
 @pytest.fixture
 def toy(tmp_path, monkeypatch):
     """The toy entries (tiny presets and configs); weights never go to savedmodels/."""
-    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
+    use_only_weights_dir(monkeypatch, tmp_path / "weights")
     entries = toy_entries(tmp_path / "toy", monkeypatch)
     monkeypatch.setattr(train_cli, "get_config", lambda name: dict(entries[name][0]))
     return entries

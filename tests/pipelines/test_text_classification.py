@@ -16,6 +16,7 @@ from pipelines import train as train_cli
 from pipelines.configs import get_config
 from pipelines.data import text_classification as text_data
 from tests.pipelines.test_captioning import _summary_tags
+from tests.weights_isolation import use_only_weights_dir
 
 NAME = "transformer_encoder_sst2"
 
@@ -145,7 +146,7 @@ def test_subwords_train_save_load_and_read_words_never_seen(config, tmp_path, mo
     # Both are [UNK] to the word vocabulary: only their n-grams can tell them apart.
     assert model.classify(["the greatly plot", "the awfully plot"])["labels"] == ["pos", "neg"]
 
-    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path))
+    use_only_weights_dir(monkeypatch, tmp_path)
     task.save(model, tmp_path / NAME)
     assert (tmp_path / NAME / task.SUBWORDS_FILE).read_text() == "\n".join(model.subwords) + "\n"
     loaded = zoo.load(NAME, weights=str(tmp_path / NAME / zoo.registry.WEIGHTS_FILE), **builder_kwargs)

@@ -16,6 +16,7 @@ import pytest
 import zoo
 from pipelines.cards import write_card
 from zoo.registry import CARD_FILE, WEIGHTS_FILE, sha256_of
+from tests.weights_isolation import use_only_weights_dir
 
 SMALL = dict(num_features=5, num_classes=3)
 TRAIN_COMMAND = "python -m pipelines.train gat_cora"
@@ -38,7 +39,7 @@ def weights_root(tmp_path, monkeypatch):
     """An empty $ZOO_WEIGHTS_DIR: no entry has trained weights."""
     root = tmp_path / "weights"
     root.mkdir()
-    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(root))
+    use_only_weights_dir(monkeypatch, root)
     return root
 
 

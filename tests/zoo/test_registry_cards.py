@@ -18,6 +18,8 @@ from pipelines.cards import write_card
 from zoo.__main__ import main
 from zoo.models.transformer_encoder.subword_tokenizer import subword_vocabulary
 from zoo.registry import CARD_FILE, WEIGHTS_FILE, CardError, sha256_of
+from tests.pipelines.toy_entries import toy_preset
+from tests.weights_isolation import use_only_weights_dir
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 NAME = "transformer_encoder_sst2"
@@ -29,20 +31,22 @@ KWARGS = dict(max_length=5, num_layers=1, num_heads=2, hidden_dim=8, ff_dim=16)
 def weights_root(tmp_path, monkeypatch):
     root = tmp_path / "weights"
     root.mkdir()
-    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(root))
+    use_only_weights_dir(monkeypatch, root)
     return root
 
 
-def _ship_classifier(root, subwords=False):
+def _ship_classifier(root, monkeypatch, subwords=False):
     """A tiny text classifier shipped the way pipelines.train ships it:
-    weights, assets, then the card. Returns its folder."""
+    weights, assets, then the card (its kwargs made the preset, which a
+    shipped card must match). Returns its folder."""
     folder = root / NAME
     folder.mkdir()
     assets = {"vocabulary.txt": VOCABULARY, "labels.txt": ["neg", "pos"]}
-    kwargs = dict(KWARGS)
+    kwargs = dict(KWARGS, subword_lengths=None)
     if subwords:
         assets["subwords.txt"] = subword_vocabulary(VOCABULARY[2:], (3, 4))
         kwargs["subword_lengths"] = [3, 4]
+    toy_preset(monkeypatch, NAME, **kwargs)
     model = zoo.load(NAME, weights=None, vocabulary=VOCABULARY, class_names=["neg", "pos"],
                      subwords=assets.get("subwords.txt"), **kwargs)
     model.save_weights(str(folder / WEIGHTS_FILE))
@@ -52,8 +56,8 @@ def _ship_classifier(root, subwords=False):
     return folder
 
 
-def test_the_card_records_every_asset_and_load_accepts_them(weights_root):
-    folder = _ship_classifier(weights_root, subwords=True)
+def test_the_card_records_every_asset_and_load_accepts_them(weights_root, monkeypatch):
+    folder = _ship_classifier(weights_root, monkeypatch, subwords=True)
     card = json.loads((folder / CARD_FILE).read_text())
     assert card["assets_sha256"] == {name: sha256_of(folder / name)
                                      for name in ("labels.txt", "subwords.txt", "vocabulary.txt")}
@@ -64,8 +68,8 @@ def test_the_card_records_every_asset_and_load_accepts_them(weights_root):
     ("vocabulary.txt", lambda lines: lines[:2] + [lines[3], lines[2]] + lines[4:]),  # two words swapped
     ("labels.txt", lambda lines: lines[::-1]),  # classes reordered
 ])
-def test_an_edited_asset_is_refused_and_named(weights_root, file_name, edit):
-    folder = _ship_classifier(weights_root)
+def test_an_edited_asset_is_refused_and_named(weights_root, monkeypatch, file_name, edit):
+    folder = _ship_classifier(weights_root, monkeypatch)
     path = folder / file_name
     path.write_text("\n".join(edit(path.read_text().rstrip("\n").split("\n"))) + "\n")
     argument = {"vocabulary.txt": "vocabulary", "labels.txt": "class_names"}[file_name]
@@ -75,8 +79,8 @@ def test_an_edited_asset_is_refused_and_named(weights_root, file_name, edit):
         zoo.load(NAME)
 
 
-def test_a_missing_optional_asset_the_card_lists_is_named(weights_root):
-    folder = _ship_classifier(weights_root, subwords=True)
+def test_a_missing_optional_asset_the_card_lists_is_named(weights_root, monkeypatch):
+    folder = _ship_classifier(weights_root, monkeypatch, subwords=True)
     (folder / "subwords.txt").unlink()
     with pytest.raises(FileNotFoundError, match=re.escape(
             f"'{NAME}' needs its subwords file {folder / 'subwords.txt'} (its metrics card lists it), "
@@ -86,15 +90,15 @@ def test_a_missing_optional_asset_the_card_lists_is_named(weights_root):
         zoo.load(NAME, weights=None)
 
 
-def test_an_optional_asset_the_card_does_not_list_falls_back_to_the_default(weights_root):
+def test_an_optional_asset_the_card_does_not_list_falls_back_to_the_default(weights_root, monkeypatch):
     """Trained without subwords: no subwords.txt, no subwords (the documented default)."""
-    folder = _ship_classifier(weights_root)
+    folder = _ship_classifier(weights_root, monkeypatch)
     assert "subwords.txt" not in json.loads((folder / CARD_FILE).read_text())["assets_sha256"]
     assert zoo.load(NAME).subwords is None
 
 
-def test_a_card_from_before_asset_checksums_warns_and_loads(weights_root):
-    folder = _ship_classifier(weights_root)
+def test_a_card_from_before_asset_checksums_warns_and_loads(weights_root, monkeypatch):
+    folder = _ship_classifier(weights_root, monkeypatch)
     card = json.loads((folder / CARD_FILE).read_text())
     del card["assets_sha256"]
     (folder / CARD_FILE).write_text(json.dumps(card))

@@ -13,6 +13,7 @@ from zoo.models.show_attend_tell import (
     build_show_attend_tell_captioner,
     read_vocabulary,
 )
+from tests.weights_isolation import use_only_weights_dir
 
 VOCAB = ["", "[UNK]", "[START]", "[END]", "a", "dog", "runs", "on", "grass"]
 START, END = 2, 3
@@ -224,7 +225,7 @@ def test_captioner_vocabulary_errors(tmp_path):
 
 
 def test_registry_reads_the_vocabulary_asset(tmp_path, monkeypatch):
-    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path))
+    use_only_weights_dir(monkeypatch, tmp_path)
     with pytest.raises(FileNotFoundError, match="vocabulary"):
         zoo.load("show_attend_tell_flickr8k", weights=None)
     folder = tmp_path / "show_attend_tell_flickr8k"
