@@ -141,7 +141,9 @@ class EpochBackupAndRestore(keras.callbacks.BackupAndRestore):
     """
 
     def __init__(self, backup_dir, every=1, callbacks=(), shuffled=None):
-        super().__init__(backup_dir, save_freq="epoch")
+        # Kept after `fit`: pipelines.train deletes it once the weights and
+        # the card are written, so a failed write loses no training.
+        super().__init__(backup_dir, save_freq="epoch", delete_checkpoint=False)
         self.every = every
         self.stateful = [c for c in callbacks if _state_names(c)]
         self.shuffled = shuffled

@@ -22,9 +22,11 @@ resume with other settings is refused (`--restart` starts fresh).
 """
 
 import argparse
+import contextlib
 import importlib
 import os
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -35,7 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import zoo  # noqa: E402
 from pipelines import callbacks as zoo_callbacks  # noqa: E402
-from pipelines import cards, runtime, settings  # noqa: E402
+from pipelines import cards, run_output, runtime, settings  # noqa: E402
 from pipelines.configs import get_config  # noqa: E402
 from zoo._files import cache_root  # noqa: E402
 from zoo.registry import is_development_install  # noqa: E402
@@ -184,10 +186,34 @@ def main(argv=None):
         chosen = runtime.make_runtime(args.strategy, args.mixed_precision, args.jit_compile)
     except ValueError as error:  # No TPU or GPU where one was asked for.
         raise SystemExit(f"python -m pipelines.train: {error}") from error
-    # Before training: a backup of another run is refused, a resume says so.
-    settings.check_backup(backup_dir, run_settings(args.name, config, model_kwargs, seed, args),
-                          restart=args.restart)
+    # Before training: both folders writable and not in use by another run,
+    # a backup of another run refused, a resume announced.
+    folders = {Path(output_dir).absolute(): "--output-dir", Path(logdir).absolute(): "--logdir"}
+    for folder, flag in folders.items():
+        run_output.check_writable(folder, flag)
+    try:
+        with contextlib.ExitStack() as locks:
+            for folder, flag in folders.items():
+                locks.enter_context(run_output.FolderLock(folder, flag))
+            settings.check_backup(backup_dir, run_settings(args.name, config, model_kwargs, seed, args),
+                                  restart=args.restart)
+            metrics = _train_and_write(args, argv, task, run, config, seed, model_kwargs,
+                                       overrides, chosen, output_dir, logdir, backup_dir)
+    except BaseException:
+        settings.discard_unused_backup(backup_dir)
+        raise
+    print(f"{run}: " + ", ".join(f"{k}={v}" for k, v in metrics.items()))
+    print(f"weights and metrics card: {output_dir}")
+    print(f"use them: zoo.load({args.name!r}, weights={str(output_dir)!r}), or set "
+          f"ZOO_WEIGHTS_DIR={Path(output_dir).parent} for zoo.load({args.name!r}), "
+          f"pipelines.evaluate and pipelines.export")
+    return metrics
 
+
+def _train_and_write(args, argv, task, run, config, seed, model_kwargs, overrides, chosen,
+                     output_dir, logdir, backup_dir):
+    """Trains, evaluates, then writes the weights, assets and card all at
+    once (`run_output.staged_output`); the backup is deleted only then."""
     try:
         model, data, builder_kwargs, history = task.train(
             args.name, config, seed, logdir=logdir, backup_dir=backup_dir, epochs=args.epochs,
@@ -201,24 +227,23 @@ def main(argv=None):
         raise SystemExit(f"{run}: training stopped: {error}. Nothing was written to "
                          f"{output_dir}; {kept}. Try a lower learning rate, or float32 if "
                          "mixed precision was on.") from error
-    except BaseException:
-        settings.discard_unused_backup(backup_dir)
-        raise
     metrics = task.evaluate(model, data)
     metrics.update(epochs=history.epochs_run, best_epoch=history.best_epoch)
-    task.save(model, output_dir)
     command = "python -m pipelines.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     # The resolved training settings and the overrides; builder_kwargs: the architecture.
     extra = {"dataset": config["dataset"], "training": config, "overrides": overrides}
     if summary := chosen.summary():  # None for the default: such cards stay as they were.
         extra["runtime"] = summary
-    cards.write_card(output_dir, args.name, command, seed, metrics,
-                     builder_kwargs=builder_kwargs, extra=extra)
-    print(f"{run}: " + ", ".join(f"{k}={v}" for k, v in metrics.items()))
-    print(f"weights and metrics card: {output_dir}")
-    print(f"use them: zoo.load({args.name!r}, weights={str(output_dir)!r}), or set "
-          f"ZOO_WEIGHTS_DIR={Path(output_dir).parent} for zoo.load({args.name!r}), "
-          f"pipelines.evaluate and pipelines.export")
+    try:
+        with run_output.staged_output(output_dir) as staging:
+            task.save(model, staging)
+            cards.write_card(staging, args.name, command, seed, metrics,
+                             builder_kwargs=builder_kwargs, extra=extra)
+    except OSError as error:
+        raise SystemExit(f"{run}: trained, but writing to {output_dir} failed ({error}). The "
+                         f"backup in {backup_dir} is kept: free the space or fix the folder, then "
+                         "the same command resumes from it and writes again.") from error
+    shutil.rmtree(backup_dir, ignore_errors=True)
     return metrics
 
 

@@ -26,6 +26,7 @@ from pipelines.configs import get_config
 from pipelines.data import planetoid
 from pipelines.data.download import sha256_file
 from tests.pipelines.data.test_planetoid import NUM_VAL, write_toy_planetoid
+from tests.weights_isolation import use_only_weights_dir
 from zoo.registry import CARD_FILE, WEIGHTS_FILE, sha256_of
 
 pytestmark = [
@@ -221,7 +222,9 @@ def test_interrupted_training_resumes_from_the_backup(toy_cora, config, tmp_path
     for got, want in zip(second.begin_weights[resume_at], backed_up):
         np.testing.assert_array_equal(got, want)
     assert any(not np.array_equal(a, b) for a, b in zip(backed_up, first.begin_weights[0]))
-    assert not backup.exists()  # a finished run removes its backup
+    # A finished run keeps its backup: pipelines.train deletes it once the
+    # weights and card are written (tests/pipelines/test_run_output.py).
+    assert (backup / "training_metadata.json").exists()
     results = task.evaluate(model, graph)
     assert 0 <= results["test_accuracy"] <= 100
 
@@ -266,7 +269,7 @@ def test_train_command_writes_weights_card_and_logs(toy_cora, tmp_path, monkeypa
     assert not (logs / "backup").exists()
 
     # What the command wrote is what zoo.load reads, and it scores the same.
-    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(out.parent))
+    use_only_weights_dir(monkeypatch, out.parent)
     loaded = zoo.load("gat_cora", weights=out)  # the card beside the weights gives the sizes
     graph = planetoid.load_planetoid("cora", data_dir=toy_cora)
     reloaded = task.evaluate(loaded, graph)

@@ -192,7 +192,7 @@ def test_nan_loss_stops_and_keeps_last_good_weights(toy, tmp_path, monkeypatch):
     assert "the training loss became nan at epoch 53, batch 1" in message
     assert f"Nothing was written to {output}" in message and str(logs / "backup") in message
     assert recorder.epochs == list(range(53))  # stopped in epoch 53, at its first batch
-    assert not output.exists()  # no weights, no card
+    assert list(output.iterdir()) == []  # no weights, no card (made by the writability check)
 
     # The backup is the last good one (end of epoch 50: gat_cora backs up
     # every 50 epochs), not the NaN weights, and it is not deleted.
@@ -278,12 +278,13 @@ def test_interrupted_batch_training_resumes_exactly(toy, tmp_path):
     config, _ = toy["transformer_encoder_sst2"]
     config = dict(config, max_epochs=5, patience=3, learning_rate=1e-3)
 
-    def train(**kwargs):
+    def train(backup="backup", **kwargs):
         return text_task.train("transformer_encoder_sst2", config, seed=0, verbose=0,
-                               backup_dir=str(tmp_path / "backup"),
+                               backup_dir=str(tmp_path / backup),
                                model_kwargs=dict(dropout=0.1), **kwargs)
 
-    straight, _, _, straight_history = train()
+    # Its own backup: a finished task.train keeps it (pipelines.train deletes it).
+    straight, _, _, straight_history = train(backup="straight-backup")
     assert (straight_history.best_epoch, straight_history.epochs_run) == (1, 4)
     assert straight.subwords is not None  # the entry's config: subwords and their dropout
     with pytest.raises(KeyboardInterrupt):
