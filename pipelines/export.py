@@ -1,6 +1,9 @@
 """Exports a zoo entry for TF Serving: `python -m pipelines.export NAME`.
 
-Writes `DIR/NAME/VERSION/` (default `savedmodels/NAME/1/`), a SavedModel
+Writes `DIR/NAME/VERSION/` (default `savedmodels/NAME/1/`; VERSION a
+positive int64, as TF Serving reads it; an existing version is refused
+unless `--force`, and a new one is written to a hidden temporary folder,
+then renamed into place, so TF Serving never sees half of one), a SavedModel
 whose `serving_default` takes raw inputs and returns named outputs with the
 attention weights; preprocessing and decoding run inside the graph, so it
 loads with `tf.saved_model.load` in a process that cannot import `zoo` or
@@ -40,6 +43,8 @@ Signatures per task:
 
 import argparse
 import os
+import shutil
+import tempfile
 import warnings
 
 import keras
@@ -53,13 +58,25 @@ from pipelines.train import task_module
 SIGNATURE = "serving_default"
 # Where TF Serving looks for warm-up records (SavedModel assets.extra).
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+MAX_VERSION = 2**63 - 1  # TF Serving parses version folder names as int64.
+
+
+def check_version(version):
+    """`version` as TF Serving can serve it: a positive int64 (a folder named
+    -1 or 2**63 is skipped by its version policy, silently)."""
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION:
+        raise ValueError(f"`version` must be a positive integer no larger than 2**63 - 1 "
+                         f"({MAX_VERSION}): TF Serving reads version folders as int64. "
+                         f"Received: version={version!r}")
+    return version
 
 
 def export(name, output_dir="savedmodels", version=1, weights="trained", data_dir=None,
-           warmup=True):
+           warmup=True, force=False):
     """Writes entry `name` as a TF Serving SavedModel; returns its folder.
 
     Args:
+        version: a positive integer, at most 2**63 - 1.
         weights: "trained" (the shipped weights), or a `.weights.h5` file or
             its folder (e.g. a `python -m pipelines.train ... --output-dir
             DIR`'s): the architecture, `--set` overrides included (e.g. the
@@ -70,11 +87,21 @@ def export(name, output_dir="savedmodels", version=1, weights="trained", data_di
             `$ZOO_DATA_DIR` or the cache, else downloaded). If the dataset
             cannot be had, the SavedModel is written without it and a
             `UserWarning` says so.
+        force: replace `OUTPUT_DIR/NAME/VERSION` if it exists (the new
+            version is complete before the old one is removed).
 
     Raises:
         ValueError: the dataset's examples do not fit the serving signature
-            (weights trained on other data: export with `warmup=False`).
+            (weights trained on other data: export with `warmup=False`), or
+            a `version` that is not a positive int64.
+        FileExistsError: the version exists and `force` is False.
     """
+    check_version(version)
+    path = os.path.join(output_dir, name, str(version))
+    if os.path.exists(path) and not force:
+        raise FileExistsError(f"{path} exists: exporting over it would change a version TF "
+                              "Serving may be serving. Export another --version, or pass "
+                              "--force (force=True) to replace it.")
     # The config that trained the weights (a card beside a weights path
     # records it: its data files give the warm-up examples).
     config = run_config(name, weights, get_config)
@@ -92,14 +119,17 @@ def export(name, output_dir="savedmodels", version=1, weights="trained", data_di
     for resource in resources:  # the model, and e.g. its tokenizer's lookup table
         archive.track(resource)
     archive.add_endpoint(SIGNATURE, serve, input_signature=signature)
-    path = os.path.join(output_dir, name, str(version))
-    archive.write_out(path, verbose=False)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    # TF Serving skips folders whose name is not a number: it never loads this one.
+    staging = tempfile.mkdtemp(dir=os.path.dirname(path), prefix=f".{version}.partial-")
+    try:
+        archive.write_out(staging, verbose=False)
+        if requests:
+            write_warmup_requests(os.path.join(staging, WARMUP_FILE), name, requests)
+        _replace_folder(staging, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     warmup_path = os.path.join(path, WARMUP_FILE)
-    if requests:
-        write_warmup_requests(warmup_path, name, requests)
-    elif tf.io.gfile.exists(warmup_path):
-        # An earlier export's requests may not fit this model: TF Serving would fail to load it.
-        tf.io.gfile.remove(warmup_path)
     if missing:
         warnings.warn(f"No TF Serving warm-up file written ({warmup_path}): "
                       f"the {config['dataset']} examples it is built from are not available. "
@@ -107,6 +137,18 @@ def export(name, output_dir="savedmodels", version=1, weights="trained", data_di
                       "ZOO_DATA_DIR) to add the warm-up, or --no-warmup to silence this.",
                       stacklevel=2)
     return path
+
+
+def _replace_folder(new, path):
+    """Renames folder `new` to `path`; an existing `path` is first renamed
+    aside and removed once `new` is in place."""
+    old = None
+    if os.path.exists(path):
+        old = tempfile.mkdtemp(dir=os.path.dirname(path), prefix=".replaced-")
+        os.replace(path, os.path.join(old, "version"))
+    os.replace(new, path)
+    if old:
+        shutil.rmtree(old)
 
 
 def _check_fits_signature(requests, signature, config):
@@ -149,7 +191,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m pipelines.export", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("name", help="zoo entry (see `zoo.list_models()`)")
-    parser.add_argument("--version", type=int, default=1, help="TF Serving model version")
+    parser.add_argument("--version", type=_version_arg, default=1,
+                        help="TF Serving model version: a positive integer (default 1)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace OUTPUT_DIR/NAME/VERSION if it exists")
     parser.add_argument("--output-dir", default="savedmodels", help="writes OUTPUT_DIR/NAME/VERSION")
     parser.add_argument("--weights", default="trained", help="a .weights.h5 file, or the folder "
                         "a training wrote (its card gives the architecture; default: shipped)")
@@ -158,11 +203,23 @@ def main(argv=None):
     parser.add_argument("--no-warmup", dest="warmup", action="store_false",
                         help="write no assets.extra/tf_serving_warmup_requests")
     args = parser.parse_args(argv)
-    path = export(args.name, args.output_dir, args.version, args.weights, args.data_dir, args.warmup)
+    path = export(args.name, args.output_dir, args.version, args.weights, args.data_dir, args.warmup,
+                  args.force)
     print(f"SavedModel for TF Serving: {path}")
     if args.warmup and tf.io.gfile.exists(os.path.join(path, WARMUP_FILE)):
         print(f"TF Serving warm-up requests: {os.path.join(path, WARMUP_FILE)}")
     return path
+
+
+def _version_arg(text):
+    """argparse type of --version: check_version's message, naming the flag."""
+    try:
+        return check_version(int(text))
+    except ValueError:
+        try:
+            check_version(text)  # not an integer: the same message, with the text received
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error).replace("`version`", "--version")) from None
 
 
 if __name__ == "__main__":

@@ -1,6 +1,10 @@
 """Exports load and run in a process that cannot import zoo or pipelines."""
 
 
+import pathlib
+import re
+
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -10,6 +14,7 @@ from pipelines import cards, export, node_classification
 from pipelines.captioning import VOCABULARY_FILE
 from pipelines.data import flickr8k, planetoid
 from tests.pipelines.fresh_serving import read_warmup_requests, serve_in_fresh_process
+from tests.weights_isolation import use_only_weights_dir
 
 pytestmark = pytest.mark.tf_only
 
@@ -42,7 +47,7 @@ def _images():
 
 def test_captioner_export_serves_captions_and_per_item_errors(tmp_path, monkeypatch):
     name = "show_attend_tell_flickr8k"
-    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
+    use_only_weights_dir(monkeypatch, tmp_path / "weights")
     kwargs = dict(image_size=64, embedding_dim=8, units=8, attention_units=4, max_length=5)
     model = zoo.load(name, weights=None, vocabulary=VOCAB, **kwargs)
     _ship(name, model, kwargs, tmp_path / "weights", monkeypatch, VOCAB)
@@ -69,7 +74,7 @@ def test_captioner_export_serves_captions_and_per_item_errors(tmp_path, monkeypa
 
 def _ship_toy_gat(weights_dir, monkeypatch):
     """A 5-feature, 3-class gat_cora shipped in weights_dir; returns the model."""
-    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(weights_dir))
+    use_only_weights_dir(monkeypatch, weights_dir)
     kwargs = dict(num_features=5, num_classes=3)
     model = zoo.load("gat_cora", weights=None, return_attention=True, **kwargs)
     _ship("gat_cora", model, kwargs, weights_dir, monkeypatch)
@@ -109,7 +114,7 @@ def test_export_without_the_dataset_warns_and_writes_no_warmup(tmp_path, monkeyp
     stale.write_bytes(b"an earlier export's requests")
     # The warning carries the loader's report of the files missing and where it looked.
     with pytest.warns(UserWarning, match=r"(?s)No TF Serving warm-up file written.*ind\.cora"):
-        path = export.export("gat_cora", output_dir=str(tmp_path / "export"))
+        path = export.export("gat_cora", output_dir=str(tmp_path / "export"), force=True)
     assert (tmp_path / "export" / "gat_cora" / "1" / "saved_model.pb").is_file()
     assert not stale.exists()  # it would not fit the new model: TF Serving would refuse it
     assert path == str(stale.parents[1])
@@ -124,9 +129,59 @@ def test_export_rejects_warmup_examples_that_do_not_fit_the_signature(tmp_path, 
     assert not (tmp_path / "export").exists()  # nothing half-written
 
 
+@pytest.mark.parametrize("version", [0, -1, 2**63, True, 1.0, "3"])
+def test_a_version_tf_serving_cannot_serve_is_refused(tmp_path, version):
+    with pytest.raises(ValueError, match=re.escape(
+            "`version` must be a positive integer no larger than 2**63 - 1 (9223372036854775807): "
+            f"TF Serving reads version folders as int64. Received: version={version!r}")):
+        export.export("gat_cora", output_dir=str(tmp_path), version=version)
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("text", ["-1", "0", str(2**63), "two"])
+def test_the_cli_refuses_a_bad_version_naming_the_flag(tmp_path, text, capsys):
+    with pytest.raises(SystemExit):
+        export.main(["gat_cora", "--output-dir", str(tmp_path), "--version", text])
+    error = capsys.readouterr().err
+    assert "argument --version: --version must be a positive integer" in error
+    assert f"Received: version={text!r}" in error or f"Received: version={int(text)!r}" in error
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_existing_version_is_refused_and_force_replaces_it_whole(tmp_path, monkeypatch):
+    _ship_toy_gat(tmp_path / "weights", monkeypatch)
+    name_dir = tmp_path / "export" / "gat_cora"
+    first = export.export("gat_cora", output_dir=str(tmp_path / "export"), version=2, warmup=False)
+    stray = pathlib.Path(first) / "stray.txt"
+    stray.write_text("from an earlier export")
+    before = (pathlib.Path(first) / "saved_model.pb").read_bytes()
+    with pytest.raises(FileExistsError, match=re.escape(f"{first} exists") + ".*--force"):
+        export.export("gat_cora", output_dir=str(tmp_path / "export"), version=2, warmup=False)
+    assert stray.exists() and (pathlib.Path(first) / "saved_model.pb").read_bytes() == before
+
+    # A write that fails midway leaves the served version as it was, and nothing else.
+    def fail(self, path, *args, **kwargs):
+        pathlib.Path(path).mkdir(parents=True, exist_ok=True)
+        (pathlib.Path(path) / "saved_model.pb").write_bytes(b"half")
+        raise OSError("No space left on device")
+
+    # keras.export.ExportArchive() is the backend's subclass; patch the class export.py gets.
+    with monkeypatch.context() as patch:
+        patch.setattr(type(keras.export.ExportArchive()), "write_out", fail)
+        with pytest.raises(OSError, match="No space left"):
+            export.export("gat_cora", output_dir=str(tmp_path / "export"), version=2, warmup=False,
+                          force=True)
+    assert stray.exists() and sorted(p.name for p in name_dir.iterdir()) == ["2"]
+    assert (pathlib.Path(first) / "saved_model.pb").read_bytes() == before
+
+    export.export("gat_cora", output_dir=str(tmp_path / "export"), version=2, warmup=False, force=True)
+    assert not stray.exists() and (pathlib.Path(first) / "saved_model.pb").is_file()
+    assert sorted(p.name for p in name_dir.iterdir()) == ["2"]  # no partial or replaced folder
+
+
 def test_text_classifier_export_serves_labels_and_attention_for_any_text(tmp_path, monkeypatch):
     name = "transformer_encoder_sst2"
-    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
+    use_only_weights_dir(monkeypatch, tmp_path / "weights")
     vocabulary = ["", "[UNK]", "good", "bad", "movie", "not"]
     kwargs = dict(max_length=5, num_layers=1, num_heads=2, hidden_dim=8, ff_dim=16,
                   subword_lengths=None)
@@ -155,7 +210,7 @@ def test_text_classifier_export_serves_labels_and_attention_for_any_text(tmp_pat
 
 def test_translator_export_serves_translations_and_alignments_for_any_text(tmp_path, monkeypatch):
     name = "seq2seq_attn_spa_eng"
-    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "weights"))
+    use_only_weights_dir(monkeypatch, tmp_path / "weights")
     source = ["", "[UNK]", "¿", "?", ".", "dónde", "está", "el", "perro"]
     target = ["", "[UNK]", "[START]", "[END]", ".", "?", "where", "is", "the", "dog"]
     kwargs = dict(embedding_dim=8, units=8, max_source_length=5, max_target_length=6)
