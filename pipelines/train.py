@@ -4,8 +4,11 @@ Writes the weights and a metrics card to `--output-dir` (default
 `default_output_dir`: `$ZOO_WEIGHTS_DIR/NAME` if that is set, else
 `runs/NAME` in a checkout or the user cache's `runs/NAME` when installed;
 never the shipped weights, which only `--output-dir savedmodels/NAME`
-re-creates), TensorBoard logs to `--logdir`, and a resumable backup: run the same command again after an
-interruption and training continues where it stopped. `--strategy`,
+re-creates), TensorBoard logs to `--logdir`, and a resumable backup: run
+the same command again after an interruption and training continues where
+it stopped. Both folders are checked writable and locked against a second
+run before the first epoch, the outputs are written all at once at the
+end, and the backup is deleted only then (`pipelines.run_output`). `--strategy`,
 `--mixed-precision` and `--jit-compile` choose the devices, the compute
 dtype and XLA (`pipelines.runtime`). If the loss becomes NaN, training
 stops with an error and writes nothing; the last good backup is kept.

@@ -284,3 +284,36 @@ def test_get_config_unknown_name_names_the_close_match():
     # A copy: editing it must not change the module's CONFIG.
     get_config("gat_cora")["patience"] = 1
     assert get_config("gat_cora")["patience"] == 100
+
+
+def test_the_default_run_writes_to_runs_and_leaves_the_shipped_weights_alone(
+        toy_cora, tmp_path, monkeypatch, capsys):
+    """The README's main job, on the toy graph (issue 21): its output goes to
+    runs/gat_cora (not savedmodels/, whose files stay byte for byte), it says
+    how to load the result, and a full-batch run prints one line per 50
+    epochs and at the last, not one per epoch."""
+    shipped = zoo.registry._CHECKOUT_WEIGHTS / "gat_cora"
+    before = {p.name: sha256_file(p) for p in shipped.iterdir() if p.is_file()}
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ZOO_WEIGHTS_DIR", raising=False)
+    metrics = train_cli.main(["gat_cora", "--epochs", "120", "--data-dir", str(toy_cora)])
+    out = capsys.readouterr().out
+
+    assert (tmp_path / "runs" / "gat_cora" / WEIGHTS_FILE).is_file()
+    assert _event_files(tmp_path / "runs" / "gat_cora" / "logs" / "train")
+    assert {p.name: sha256_file(p) for p in shipped.iterdir() if p.is_file()} == before
+    assert "use them: zoo.load('gat_cora', weights='runs/gat_cora')" in out
+    epoch_lines = [line for line in out.splitlines() if line.startswith("epoch ")]
+    epochs = metrics["epochs"]
+    expected = [*range(50, epochs + 1, 50), *([epochs] if epochs % 50 else [])]
+    assert [int(line.split()[1].split("/")[0]) for line in epoch_lines] == expected
+    assert len(out.splitlines()) < 12  # the summary, not hundreds of lines
+
+
+def test_an_installed_package_trains_into_the_user_cache(tmp_path, monkeypatch):
+    monkeypatch.delenv("ZOO_WEIGHTS_DIR", raising=False)
+    monkeypatch.setattr(train_cli, "is_development_install", lambda: False)
+    monkeypatch.setattr(train_cli, "cache_root", lambda: tmp_path / "cache")
+    assert train_cli.default_output_dir("gat_cora") == str(tmp_path / "cache" / "runs" / "gat_cora")
+    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(tmp_path / "mine"))
+    assert train_cli.default_output_dir("gat_cora") == str(tmp_path / "mine" / "gat_cora")

@@ -256,3 +256,24 @@ def test_shipped_cards_record_their_presets_kwargs():
         card = zoo.registry.read_card(shipped / name)
         if card is not None:
             assert card["builder_kwargs"] == zoo.registry._as_json(zoo.info(name)["kwargs"]), name
+
+
+def test_weights_are_looked_for_in_the_own_folder_then_the_shipped_then_the_cache(tmp_path, monkeypatch):
+    """keras-hub/timm-like lookup (issue 21): $ZOO_WEIGHTS_DIR, the package's
+    weights, the user cache; the first folder holding the file wins, and a
+    file in none of them names every folder tried."""
+    own, shipped, cache = tmp_path / "own", tmp_path / "shipped", tmp_path / "cache"
+    monkeypatch.setenv("ZOO_WEIGHTS_DIR", str(own))
+    monkeypatch.setattr(zoo.registry, "SHIPPED_ROOTS", (shipped,))
+    monkeypatch.setattr(zoo.registry, "cache_root", lambda: cache)
+    model = zoo.load("gat_cora", weights=None, **SMALL)
+    for accuracy, root in [(1.0, own), (2.0, shipped), (3.0, cache / "weights")]:
+        _ship(model, root, {"test_accuracy": accuracy})
+    for expected, remove in [(1.0, own), (2.0, shipped), (3.0, cache / "weights")]:
+        assert zoo.info("gat_cora")["metrics"] == {"test_accuracy": expected}
+        assert zoo.load("gat_cora", **SMALL) is not None  # the checksum of that folder's card
+        (remove / "gat_cora" / WEIGHTS_FILE).unlink()
+    with pytest.raises(FileNotFoundError) as error:
+        zoo.load("gat_cora", **SMALL)
+    for root in (own, shipped, cache / "weights"):
+        assert str(root / "gat_cora") in str(error.value)
