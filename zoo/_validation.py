@@ -3,6 +3,7 @@ and what is allowed (the keras "Received: x=..." style)."""
 
 import keras
 import numpy as np
+from keras.src.backend.common.symbolic_scope import in_symbolic_scope
 
 
 def assert_positive_int(name, value, allow_none=False):
@@ -113,6 +114,12 @@ def concrete_value(x):
     """
     if isinstance(x, np.ndarray):
         return x
+    # While a functional model is built, Keras calls the layer on placeholder
+    # tensors inside a SymbolicScope; on PyTorch those are real tensors filled
+    # with ones, whose "values" would pass every check. Keras exports the scope
+    # (keras.SymbolicScope) but not the query, hence keras.src.
+    if in_symbolic_scope():
+        return None
     # TensorFlow and PyTorch tensors have .numpy(), JAX arrays __array__; a
     # symbolic one (tf.function, a jit tracer) raises when converted.
     if isinstance(x, keras.KerasTensor) or not (hasattr(x, "numpy") or hasattr(x, "__array__")):
