@@ -42,8 +42,20 @@ def static_shape(x):
     if shape is None:
         shape = np.shape(x)
     try:
-        return tuple(None if d is None else int(d) for d in shape)
+        return tuple(_static_dim(d) for d in shape)
     except (TypeError, ValueError):  # a graph tensor of unknown rank
+        return None
+
+
+def _static_dim(d):
+    """A dimension as an int, or None when it is unknown: None itself, or a
+    symbolic dimension (JAX builds functional models with jax.export's
+    symbolic shapes, and int() of one raises InconclusiveDimensionOperation)."""
+    if d is None:
+        return None
+    try:
+        return int(d)
+    except Exception:  # noqa: BLE001 -- JAX's error type is private
         return None
 
 

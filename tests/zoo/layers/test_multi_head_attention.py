@@ -159,8 +159,16 @@ def test_encoder_block_on_a_batch_of_only_padding_gives_zeros():
 
 
 def test_token_positions_are_the_real_tokens_and_none_under_xla():
+    """The fast path (skip the padded rows) exists where shapes may depend on
+    the data: TensorFlow outside XLA, and PyTorch. JAX compiles every shape
+    ahead, so there token_positions is None and the block computes every
+    position (the plain path; the test above shows both paths agree)."""
     mask = np.array([[1, 1, 0], [1, 0, 0]], bool)
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(zoo_ops.token_positions(mask)), [0, 1, 3])
+    positions = zoo_ops.token_positions(mask)
+    if keras.backend.backend() == "jax":
+        assert positions is None
+    else:
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(positions), [0, 1, 3])
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
