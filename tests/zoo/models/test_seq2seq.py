@@ -16,8 +16,6 @@ from zoo.models.seq2seq import (
 )
 from zoo.models.seq2seq.seq2seq_tokenizer import standardize
 
-pytestmark = pytest.mark.tf_only
-
 SOURCE = ["", "[UNK]", "¿", "?", ".", "dónde", "está", "el", "perro", "corre", "no"]
 TARGET = ["", "[UNK]", "[START]", "[END]", ".", "?", "where", "is", "the", "dog", "runs", "don't"]
 

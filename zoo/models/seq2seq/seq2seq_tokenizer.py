@@ -7,6 +7,7 @@ then needs only tensorflow and tensorflow_text to load.
 
 import keras
 import tensorflow as tf
+from keras.src.utils.backend_utils import TFGraphScope
 
 PAD, UNK, START, END = "", "[UNK]", "[START]", "[END]"
 
@@ -71,8 +72,10 @@ class Seq2SeqTokenizer:
         self.vocabulary = vocabulary
         self.sequence_length = sequence_length
         self.add_start_end = add_start_end
+        # Dense output (ragged=True is TensorFlow-backend only), 0-padded to
+        # the longest sentence: no token is 0, so the padding marks the ends.
         self.lookup = keras.layers.TextVectorization(
-            standardize=None, split="whitespace", ragged=True,
+            standardize=None, split="whitespace",
             vocabulary=vocabulary[2:])  # it adds "" and "[UNK]" itself
         self.lookup.build((None,))  # an export tracks only built layers
         self._words = tf.constant(vocabulary)
@@ -85,7 +88,12 @@ class Seq2SeqTokenizer:
         texts = standardize(tf.convert_to_tensor(texts, tf.string))
         if self.add_start_end:
             texts = with_start_end(texts)
-        return tf.cast(self.lookup(texts), tf.int32)
+        # Keras' preprocessing layers return the backend's tensors outside a
+        # TensorFlow graph; in this scope they return TensorFlow's, on every
+        # backend (keras' public API has no switch for it, hence keras.src).
+        with TFGraphScope():
+            ids = self.lookup(texts)  # [B, longest]
+        return tf.RaggedTensor.from_tensor(tf.cast(ids, tf.int32), padding=0)  # [B, (n)]
 
     def __call__(self, texts):
         """Strings `[B]` → int32 `[B, sequence_length]`: truncated, 0-padded.

@@ -12,6 +12,20 @@ from zoo.models.decoding import beam_search
 from zoo.models.seq2seq.seq2seq_tokenizer import END, START, Seq2SeqTokenizer
 
 
+def _on_backend(x):
+    """A TensorFlow tensor as the active backend's (itself on TensorFlow)."""
+    if keras.backend.backend() == "tensorflow":
+        return x
+    return ops.convert_to_tensor(x.numpy())
+
+
+def _on_tensorflow(x):
+    """The active backend's tensor as TensorFlow's (itself on TensorFlow)."""
+    if keras.backend.backend() == "tensorflow":
+        return tf.convert_to_tensor(x)
+    return tf.convert_to_tensor(ops.convert_to_numpy(x))
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class Seq2SeqTranslator(keras.Model):
     """The lecture's encoder–decoder translator, with or without attention.
@@ -132,6 +146,10 @@ class Seq2SeqTranslator(keras.Model):
     def translate_strings(self, texts, beam_width=1, max_length=None):
         """The in-graph translation of strings `[B]` (the export serves it).
 
+        On the TensorFlow backend it is one graph: tokenising, decoding and
+        detokenising. On JAX and PyTorch it runs eagerly: TensorFlow
+        tokenises on the host, the backend decodes, TensorFlow detokenises.
+
         Returns:
             dict with ``translation`` string `[B]` (empty for an empty
             source), ``attention`` `[B, T_out, T_in]` (T_out: the longest
@@ -141,14 +159,15 @@ class Seq2SeqTranslator(keras.Model):
             and ``source_lengths`` int32 `[B]` (before truncation).
         """
         source, lengths = self.tokenize_source(texts)
-        result = self.generate(source, beam_width=beam_width, max_length=max_length)
+        result = self.generate(_on_backend(source), beam_width=beam_width, max_length=max_length)
+        result = {key: _on_tensorflow(value) for key, value in result.items()}
         # An empty source translates to an empty string.
         tokens = tf.where(lengths[:, None] > 0, tf.cast(result["tokens"], tf.int32), 0)
         written = tf.reduce_sum(tf.cast(tokens != 0, tf.int32), axis=1)  # [B]
         longest = tf.reduce_max(tf.concat([written, [1]], 0))
         return {
             "translation": self.target_tokenizer.detokenize(tokens),
-            "attention": tf.convert_to_tensor(result["attention"])[:, :longest],
+            "attention": result["attention"][:, :longest],
             "source_tokens": source,
             "target_tokens": tokens[:, :longest],
             "source_lengths": lengths,
