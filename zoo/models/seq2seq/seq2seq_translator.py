@@ -6,21 +6,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
+from keras.src.utils.backend_utils import convert_tf_tensor
 
 from zoo._validation import assert_positive_int, text_list
 from zoo.models.decoding import beam_search
 from zoo.models.seq2seq.seq2seq_tokenizer import END, START, Seq2SeqTokenizer
 
 
-def _on_backend(x):
-    """A TensorFlow tensor as the active backend's (itself on TensorFlow)."""
-    if keras.backend.backend() == "tensorflow":
-        return x
-    return ops.convert_to_tensor(x.numpy())
-
-
 def _on_tensorflow(x):
-    """The active backend's tensor as TensorFlow's (itself on TensorFlow)."""
+    """The active backend's tensor as TensorFlow's (itself on TensorFlow);
+    the inverse of keras' `convert_tf_tensor`, which has no public twin."""
     if keras.backend.backend() == "tensorflow":
         return tf.convert_to_tensor(x)
     return tf.convert_to_tensor(ops.convert_to_numpy(x))
@@ -159,7 +154,7 @@ class Seq2SeqTranslator(keras.Model):
             and ``source_lengths`` int32 `[B]` (before truncation).
         """
         source, lengths = self.tokenize_source(texts)
-        result = self.generate(_on_backend(source), beam_width=beam_width, max_length=max_length)
+        result = self.generate(convert_tf_tensor(source), beam_width=beam_width, max_length=max_length)
         result = {key: _on_tensorflow(value) for key, value in result.items()}
         # An empty source translates to an empty string.
         tokens = tf.where(lengths[:, None] > 0, tf.cast(result["tokens"], tf.int32), 0)

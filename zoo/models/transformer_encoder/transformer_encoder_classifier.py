@@ -5,6 +5,7 @@ import warnings
 import keras
 import numpy as np
 from keras import ops
+from keras.src.utils.backend_utils import convert_tf_tensor
 
 from zoo._validation import assert_choice, assert_positive_int, assert_rate, text_list
 from zoo.models.transformer_encoder.masked_mean_pooling import MaskedMeanPooling
@@ -149,8 +150,7 @@ class TransformerEncoderClassifier(keras.Model):
             return ids
         grams = self.subword_tokenizer(texts)  # ragged [B, (n), (g)]
         grams = grams.to_tensor(shape=(None, self.max_length, self.max_subwords))  # [B, T, S]
-        if keras.backend.backend() != "tensorflow":  # TextVectorization converts its output too
-            grams = ops.convert_to_tensor(grams.numpy())
+        grams = convert_tf_tensor(grams)  # the backend's tensor, as TextVectorization returns
         return {"token_ids": ids, "subword_ids": grams}
 
     def classify(self, texts, return_attention=False):
