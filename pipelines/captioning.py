@@ -53,7 +53,8 @@ def prepare_data(dataset, encoder, vocabulary, max_length):
         features[split] = encode_images(encoder, dataset.image_paths(split))
         pairs = [(i, c) for i, name in enumerate(names) for c in dataset.captions[name]]
         image_index[split] = np.array([i for i, _ in pairs], "int32")
-        tokens[split] = flickr8k.tokenize_captions(vectorizer, [c for _, c in pairs]).numpy()
+        tokens[split] = keras.ops.convert_to_numpy(  # a TensorFlow or JAX tensor, per backend
+            flickr8k.tokenize_captions(vectorizer, [c for _, c in pairs]))
         tokens[split] = tokens[split].astype("int32")
     return CaptionData(dataset, list(vocabulary), features, image_index, tokens)
 

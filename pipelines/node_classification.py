@@ -4,7 +4,9 @@ The whole graph is one batch (the transductive setting of GCN/GAT): every
 step sees all N nodes and E edges; the split enters only through per-node
 loss weights. Shapes are fixed by the graph, so the step never retraces
 (and a TPU compiles it once). Under a multi-replica strategy every replica
-trains on the whole graph (`replicated_graph_dataset`).
+trains on the whole graph (`replicated_graph_dataset`); under a JAX
+keras.distribution the graph is split over the devices and processes
+(`sharded_graph_dataset`).
 """
 
 import keras
@@ -65,6 +67,45 @@ def replicated_graph_dataset(graph, split, strategy):
     # One element per replica and step, taken in turn from the per-worker dataset.
     return strategy.distribute_datasets_from_function(
         lambda context: graph_dataset(graph, split, repeat=True))
+
+
+def sharded_graph_dataset(graph, split, runtime):
+    """`graph_dataset(repeat=True)` for a keras.distribution (JAX): this
+    process' rows of the graph, padded so that the devices divide it.
+
+    Keras shards dimension 0 of every input over the devices and joins the
+    processes' rows into one global array, so the step is computed on the
+    whole graph, as on one device (XLA partitions the gathers and segment
+    sums; dropout draws the same masks however the arrays are split). The
+    devices must divide N and E, so padding appends isolated nodes (zero
+    features, loss weight 0) and edges from such a node to itself, which
+    only it attends over:
+
+        N' = N + p_N, E' = E + p_E, with D | N' and D | E' (D devices)
+
+    The loss weights are `split_weights` of N' nodes. Process i of P feeds
+    the i-th of P consecutive slices of each array.
+    """
+    devices = runtime.num_devices
+    inputs = graph_inputs(graph)
+    num_nodes, num_edges = graph.num_nodes, len(inputs["edges"])
+    pad_nodes, pad_edges = -num_nodes % devices, -num_edges % devices
+    if pad_edges and not pad_nodes:
+        pad_nodes = devices  # Padding edges need a padding node to point at.
+    mask = np.pad(graph.mask(split).astype("float32"), (0, pad_nodes))
+    element = (
+        {"node_features": np.pad(inputs["node_features"], ((0, pad_nodes), (0, 0))),
+         "edges": np.concatenate([inputs["edges"],
+                                  np.full((pad_edges, 2), num_nodes, "int32")])},  # [E', 2]
+        np.pad(graph.labels.astype("int32"), (0, pad_nodes)),
+        mask * (num_nodes + pad_nodes) / mask.sum(),
+    )
+    process_rows = lambda array: np.array_split(array, runtime.num_processes)[runtime.process_index]
+    element = tf.nest.map_structure(process_rows, element)
+    # The rows are cut here: Keras' own sharding splits batches of a batched
+    # dataset, and this one element is the whole graph.
+    runtime.distribution.auto_shard_dataset = False
+    return tf.data.Dataset.from_tensors(element).cache().repeat()
 
 
 def compile_model(model, learning_rate, runtime=None):
@@ -176,27 +217,31 @@ class FullGraphValidation(keras.callbacks.Callback):
     iterator, a callback list, metric resets), which on a one-batch graph
     costs about as much as the forward pass itself. This computes the same
     numbers over the validation nodes (`split_metrics`; val_loss adds the
-    regularisation losses, as Keras does) with one `tf.function` and writes
-    them into the epoch's logs, where the progress bar, early stopping,
-    TensorBoard and History (all called after it) read them.
+    regularisation losses, as Keras does) and writes them into the epoch's
+    logs, where the progress bar, early stopping, TensorBoard and History
+    (all called after it) read them. On TensorFlow the call is one
+    `tf.function`; on other backends it is eager, because a `tf.function`
+    would freeze their variables' values as constants at tracing time.
     """
 
     def __init__(self, graph, split="val"):
         super().__init__()
-        self.inputs = {k: tf.constant(v) for k, v in graph_inputs(graph).items()}
-        self.labels = tf.constant(graph.labels, tf.int32)
-        self.index = tf.constant(getattr(graph, f"{split}_index"), tf.int32)
+        self.inputs = graph_inputs(graph)
+        self.labels = graph.labels.astype("int32")
+        self.index = getattr(graph, f"{split}_index").astype("int32")
         self.prefix = split
 
-    def on_train_begin(self, logs=None):
-        @tf.function
-        def evaluate_split():
-            logits = self.model(self.inputs, training=False)
-            cross_entropy, accuracy = split_metrics(logits, self.labels, self.index)
-            regularization = tf.add_n([tf.cast(x, tf.float32) for x in self.model.losses] or [0.0])
-            return cross_entropy, cross_entropy + regularization, accuracy
+    def _evaluate_split(self):
+        logits = self.model(self.inputs, training=False)
+        cross_entropy, accuracy = split_metrics(logits, self.labels, self.index)
+        regularization = sum((ops.cast(x, "float32") for x in self.model.losses), 0.0)
+        return cross_entropy, cross_entropy + regularization, accuracy
 
-        self._evaluate = evaluate_split
+    def on_train_begin(self, logs=None):
+        if keras.backend.backend() == "tensorflow":
+            self._evaluate = tf.function(self._evaluate_split)
+        else:
+            self._evaluate = self._evaluate_split
 
     def on_epoch_end(self, epoch, logs=None):
         cross_entropy, loss, accuracy = self._evaluate()
@@ -251,8 +296,12 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
             attention_model, graph_inputs(graph), targets, logdir))
     if verbose == 2:  # One line per epoch would be hundreds of lines: one per backup period.
         callbacks.append(zoo_callbacks.EveryNEpochsLog(BACKUP_EVERY))
+    if runtime.distribution is not None:
+        dataset = sharded_graph_dataset(graph, "train", runtime)
+    else:
+        dataset = replicated_graph_dataset(graph, "train", runtime.distribute)
     history = model.fit(
-        replicated_graph_dataset(graph, "train", runtime.distribute),
+        dataset,
         steps_per_epoch=1,
         epochs=epochs or config["max_epochs"],
         shuffle=False,  # One element: the whole graph.

@@ -8,10 +8,20 @@ re-creates), TensorBoard logs to `--logdir`, and a resumable backup: run
 the same command again after an interruption and training continues where
 it stopped. Both folders are checked writable and locked against a second
 run before the first epoch, the outputs are written all at once at the
-end, and the backup is deleted only then (`pipelines.run_output`). `--strategy`,
-`--mixed-precision` and `--jit-compile` choose the devices, the compute
-dtype and XLA (`pipelines.runtime`). If the loss becomes NaN, training
-stops with an error and writes nothing; the last good backup is kept.
+end, and the backup is deleted only then (`pipelines.run_output`). `--backend`
+picks TensorFlow or JAX (`pipelines.backends`; `auto`: JAX on a TPU VM).
+`--strategy` (TensorFlow) or `--distribution` (JAX), `--mixed-precision`
+and `--jit-compile` choose the devices, the compute dtype and XLA
+(`pipelines.runtime`). On JAX, `--coordinator-address`, `--num-processes`
+and `--process-id` join several processes (`keras.distribution.initialize`);
+each reads its shard of the input, and only process 0 writes the weights,
+the card and TensorBoard; process I keeps its backup (which the same
+command resumes from) in LOGDIR/process-I, removed when it is done. If the
+loss becomes NaN, training stops with an error and writes nothing; the
+last good backup is kept.
+
+    XLA_FLAGS=--xla_force_host_platform_device_count=2 python -m pipelines.train \
+        gat_cora --backend jax --distribution data_parallel
 
 `--set KEY=VALUE` (repeatable) overrides any architecture kwarg of the
 entry's preset or training setting of its config (`pipelines.settings`;
@@ -37,6 +47,14 @@ from pathlib import Path
 # training's own output; level 2 still shows its errors. Set before
 # TensorFlow is imported; a value the user set is kept.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from pipelines import backends  # noqa: E402  (imports no keras)
+
+if __name__ == "__main__":
+    # --backend picks KERAS_BACKEND, which Keras reads once, on import.
+    backends.select(sys.argv[1:])
+
+import keras  # noqa: E402
 
 import zoo  # noqa: E402
 from pipelines import callbacks as zoo_callbacks  # noqa: E402
@@ -66,6 +84,13 @@ def _positive_int(text):
     if value is None or value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer. Received: {text!r}")
     return value
+
+
+def _non_negative_int(text):
+    """argparse type of --process-id."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"must be an integer 0 or greater. Received: {text!r}")
+    return int(text)
 
 
 def _settings_help(argv):
@@ -113,17 +138,35 @@ def parse_args(argv=None):
     parser.add_argument("--data-dir", help="dataset folder (default: $ZOO_DATA_DIR or the cache)")
     parser.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2),
                         help="Keras progress: 0 silent, 1 bar, 2 one line per epoch")
-    devices = parser.add_argument_group("devices and precision")
+    devices = parser.add_argument_group("backend, devices and precision")
+    devices.add_argument("--backend", default=backends.default(), choices=backends.BACKENDS,
+                         help="the Keras backend: auto picks JAX when a TPU is attached and "
+                         "TensorFlow cannot use it, else TensorFlow (default: $KERAS_BACKEND if "
+                         "set, else auto)")
     devices.add_argument("--strategy", default="auto", choices=runtime.STRATEGIES,
-                         help="auto (default): a TPU if attached, else every GPU "
+                         help="TensorFlow: auto (default): a TPU if attached, else every GPU "
                          "(MirroredStrategy), else the CPU; mirrored: every GPU, or every "
                          "logical CPU device")
+    devices.add_argument("--distribution", default="auto", choices=runtime.DISTRIBUTIONS,
+                         help="JAX: data_parallel: keras.distribution.DataParallel over every "
+                         "device (TPU cores, GPUs, or the CPU devices of XLA_FLAGS="
+                         "--xla_force_host_platform_device_count=N); none: one device; auto "
+                         "(default): data_parallel when there is more than one device")
     devices.add_argument("--mixed-precision", choices=runtime.PRECISIONS,
                          help="compute in bfloat16 (TPU, recent CPUs) or float16 (GPU, with loss "
                          "scaling); variables and saved weights stay float32 (default: float32)")
     devices.add_argument("--jit-compile", action="store_true",
                          help="compile the training step with XLA (default: Keras' \"auto\": "
-                         "XLA on a GPU without a distribution strategy, else none)")
+                         "XLA on a GPU without a distribution strategy, else none; JAX "
+                         "always compiles)")
+    processes = parser.add_argument_group(
+        "several processes (JAX)", "each process runs the same command with its own "
+        "--process-id; without these flags JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES and "
+        "JAX_PROCESS_ID are read")
+    processes.add_argument("--coordinator-address", metavar="HOST:PORT",
+                           help="where process 0 listens")
+    processes.add_argument("--num-processes", type=_positive_int, help="how many processes")
+    processes.add_argument("--process-id", type=_non_negative_int, help="0 .. N-1; 0 writes")
     return parser.parse_args(argv)
 
 
@@ -160,7 +203,7 @@ def run_settings(name, config, model_kwargs, seed, args):
     seed, epochs, data, training settings and architecture."""
     return {"name": name, "seed": seed, "epochs": args.epochs, "dataset": config["dataset"],
             "training": config, "architecture": settings.architecture(name, model_kwargs),
-            "mixed_precision": args.mixed_precision}
+            "mixed_precision": args.mixed_precision, "backend": keras.backend.backend()}
 
 
 def main(argv=None):
@@ -184,14 +227,22 @@ def main(argv=None):
     run = args.name if config["dataset"] == default_dataset else f"{args.name}-{config['dataset']}"
     output_dir = args.output_dir or default_output_dir(run)
     logdir = args.logdir or os.path.join(runs_root(), run, "logs")
-    backup_dir = os.path.join(logdir, "backup")
     try:
-        chosen = runtime.make_runtime(args.strategy, args.mixed_precision, args.jit_compile)
-    except ValueError as error:  # No TPU or GPU where one was asked for.
+        chosen = choose_runtime(args)
+    except ValueError as error:  # Another backend active, no TPU or GPU where one was asked for.
         raise SystemExit(f"python -m pipelines.train: {error}") from error
+    if chosen.process_index:
+        # Not process 0: the same program (every process runs every step and
+        # every callback, or their computations would differ), with a logdir
+        # of its own for its backup, which the same command resumes from; it
+        # is removed at the end, and nothing else is written.
+        logdir = os.path.join(logdir, f"process-{chosen.process_index}")
+    backup_dir = os.path.join(logdir, "backup")
     # Before training: both folders writable and not in use by another run,
     # a backup of another run refused, a resume announced.
-    folders = {Path(output_dir).absolute(): "--output-dir", Path(logdir).absolute(): "--logdir"}
+    folders = {Path(logdir).absolute(): "--logdir"}
+    if not chosen.process_index:
+        folders[Path(output_dir).absolute()] = "--output-dir"
     for folder, flag in folders.items():
         run_output.check_writable(folder, flag)
     try:
@@ -206,6 +257,9 @@ def main(argv=None):
         settings.discard_unused_backup(backup_dir)
         raise
     print(f"{run}: " + ", ".join(f"{k}={v}" for k, v in metrics.items()))
+    if chosen.process_index:
+        print(f"process {chosen.process_index}: done; process 0 writes the weights and card")
+        return metrics
     print(f"weights and metrics card: {output_dir}")
     print(f"use them: zoo.load({args.name!r}, weights={str(output_dir)!r}), or set "
           f"ZOO_WEIGHTS_DIR={Path(output_dir).parent} for zoo.load({args.name!r}), "
@@ -217,6 +271,7 @@ def _train_and_write(args, argv, task, run, config, seed, model_kwargs, override
                      output_dir, logdir, backup_dir):
     """Trains, evaluates, then writes the weights, assets and card all at
     once (`run_output.staged_output`); the backup is deleted only then."""
+    chief = not chosen.process_index
     try:
         model, data, builder_kwargs, history = task.train(
             args.name, config, seed, logdir=logdir, backup_dir=backup_dir, epochs=args.epochs,
@@ -230,8 +285,16 @@ def _train_and_write(args, argv, task, run, config, seed, model_kwargs, override
         raise SystemExit(f"{run}: training stopped: {error}. Nothing was written to "
                          f"{output_dir}; {kept}. Try a lower learning rate, or float32 if "
                          "mixed precision was on.") from error
-    metrics = task.evaluate(model, data)
+    metrics = task.evaluate(model, data)  # On every process: each runs every computation.
     metrics.update(epochs=history.epochs_run, best_epoch=history.best_epoch)
+    if chosen.distribution is not None:
+        # What follows runs on process 0 alone: models it builds to save
+        # (an uncompiled copy) must live on its own devices, not on the mesh
+        # of every process.
+        keras.distribution.set_distribution(None)
+    if not chief:
+        shutil.rmtree(logdir, ignore_errors=True)
+        return metrics
     command = "python -m pipelines.train " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     # The resolved training settings and the overrides; builder_kwargs: the architecture.
     extra = {"dataset": config["dataset"], "training": config, "overrides": overrides}
@@ -248,6 +311,16 @@ def _train_and_write(args, argv, task, run, config, seed, model_kwargs, override
                          "the same command resumes from it and writes again.") from error
     shutil.rmtree(backup_dir, ignore_errors=True)
     return metrics
+
+
+def choose_runtime(args):
+    """The `Runtime` of the flags, on the backend `--backend` chose: checks
+    that it is the active one, joins the other processes if any (before
+    any JAX computation), then picks the devices."""
+    backends.check_active(args.backend, keras.backend.backend())
+    runtime.initialize_processes(args.coordinator_address, args.num_processes, args.process_id)
+    return runtime.make_runtime(args.strategy, args.mixed_precision, args.jit_compile,
+                                args.distribution)
 
 
 def runs_root():

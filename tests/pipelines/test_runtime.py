@@ -120,6 +120,7 @@ def test_train_cli_flags_reach_the_model_and_the_card(toy, tmp_path, monkeypatch
 
 # --- one step of every entry ------------------------------------------------
 
+@pytest.mark.slow  # About a minute (subprocesses); CI's slow step runs it.
 def test_every_entry_trains_a_step_under_mirrored_strategy(toy, tmp_path):
     """Two logical CPU devices must be set up before TensorFlow starts, so
     every entry's step runs in one fresh process."""
@@ -221,6 +222,7 @@ def _weights(path):
     return arrays
 
 
+@pytest.mark.slow  # About a minute (subprocesses); CI's slow step runs it.
 def test_killed_training_resumes_to_the_same_result(toy, tmp_path, monkeypatch):
     """`python -m pipelines.train gat_cora --epochs 300` (toy graph, the
     entry's config: patience 100, a backup every 50 epochs, dropout 0.6) is
@@ -266,6 +268,7 @@ def test_killed_training_resumes_to_the_same_result(toy, tmp_path, monkeypatch):
         np.testing.assert_array_equal(got[name], want[name], err_msg=name)
 
 
+@pytest.mark.slow  # About a minute (subprocesses); CI's slow step runs it.
 def test_interrupted_batch_training_resumes_exactly(toy, tmp_path):
     """A shuffled, bucketed task with dropout and Keras' EarlyStopping
     (text classification): interrupted in epoch 3 and resumed, it ends with

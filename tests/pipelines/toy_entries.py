@@ -7,7 +7,8 @@ can train each entry for a step in seconds, here or in a subprocess.
         a process of its own); writes `train_one_step`'s records to OUT.json.
     python -m tests.pipelines.toy_entries train TOY_DIR NAME [train options]
         `python -m pipelines.train NAME ...` with NAME's toy data and
-        config swapped in (how a test runs, and kills, the real command).
+        config swapped in (how a test runs, and kills, the real command);
+        with $TOY_WEIGHTS_NPZ set, the trained weights are also saved there.
 
 The data are the fixtures of the task tests (toy Planetoid graph, toy
 Flickr8k folder, toy TSV files, toy pair file); the loaders that pin the
@@ -18,10 +19,12 @@ architecture lives, so that `zoo.load` and the cards see them too.
 
 import functools
 import json
+import os
 import pathlib
 import sys
 
 import keras
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -150,7 +153,25 @@ def _train(folder, argv):
         name = argv[0]
         config, data_dir = entries[name]
         monkeypatch.setattr(train_cli, "get_config", lambda _: dict(config))
+        trained = _record_trained_model(train_cli.task_module(config), monkeypatch)
         train_cli.main(argv + (["--data-dir", data_dir] if data_dir else []))
+        if os.environ.get("TOY_WEIGHTS_NPZ"):
+            # Every process' weights, also those that write no card (not process 0).
+            np.savez(os.environ["TOY_WEIGHTS_NPZ"], *trained[0].get_weights())
+
+
+def _record_trained_model(task, monkeypatch):
+    """A list that receives the model `task.train` returns."""
+    trained = []
+    original = task.train
+
+    def train_and_record(*args, **kwargs):
+        result = original(*args, **kwargs)
+        trained.append(result[0])
+        return result
+
+    monkeypatch.setattr(task, "train", train_and_record)
+    return trained
 
 
 if __name__ == "__main__":

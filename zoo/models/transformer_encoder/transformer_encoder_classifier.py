@@ -5,7 +5,7 @@ import warnings
 import keras
 import numpy as np
 from keras import ops
-from keras.src.utils.backend_utils import convert_tf_tensor
+from keras.src.utils.backend_utils import DynamicBackend, convert_tf_tensor, in_tf_graph
 
 from zoo._validation import assert_choice, assert_positive_int, assert_rate, text_list
 from zoo.models.transformer_encoder.masked_mean_pooling import MaskedMeanPooling
@@ -142,10 +142,17 @@ class TransformerEncoderClassifier(keras.Model):
         return self._model_inputs(texts, self.tokenizer(texts))
 
     def _model_inputs(self, texts, ids):
-        """`tokenize`, given the `tokenizer` ids `[B, longest]` of `texts`."""
+        """`tokenize`, given the `tokenizer` ids `[B, longest]` of `texts`.
+
+        Inside tf.data (a TensorFlow graph, on any backend) the ops are
+        TensorFlow's, as keras' TextVectorization picks them; the active
+        backend's ops could not run there.
+        """
+        backend = DynamicBackend("tensorflow" if in_tf_graph() else None)
         ids = ids[:, :self.max_length]  # [B, min(longest, max_length)]
-        ids = ops.pad(ids, [[0, 0], [0, self.max_length - ops.shape(ids)[1]]])
-        ids = ops.cast(ops.reshape(ids, (-1, self.max_length)), "int32")  # static [B, max_length]
+        ids = backend.numpy.pad(ids, [[0, 0], [0, self.max_length - backend.core.shape(ids)[1]]])
+        ids = backend.numpy.reshape(ids, (-1, self.max_length))  # static [B, max_length]
+        ids = backend.core.cast(ids, "int32")
         if self.subword_tokenizer is None:
             return ids
         grams = self.subword_tokenizer(texts)  # ragged [B, (n), (g)]
