@@ -2,6 +2,8 @@
 TensorFlow backend: what `auto` picks, and the errors of a flag that does
 not fit the active backend."""
 
+import os
+
 import pytest
 
 from pipelines import backends, runtime
@@ -35,10 +37,10 @@ def test_the_flag_sets_keras_backend_before_keras_is_imported(monkeypatch):
     assert backends.requested(["gat_cora", "--backend=jax"]) == "jax"
     assert backends.requested(["gat_cora"]) is None
     backends.select(["gat_cora", "--backend=jax"])
-    assert backends.os.environ["KERAS_BACKEND"] == "jax"
+    assert os.environ["KERAS_BACKEND"] == "jax"
     monkeypatch.delenv("KERAS_BACKEND")
     backends.select(["gat_cora"])  # auto, without a TPU
-    assert backends.os.environ["KERAS_BACKEND"] == "tensorflow"
+    assert os.environ["KERAS_BACKEND"] == "tensorflow"
 
 
 def test_a_backend_other_than_the_running_one_is_refused(tmp_path, capsys):

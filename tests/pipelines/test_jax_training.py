@@ -101,9 +101,13 @@ def _two_processes_and_one(tmp_path, name):
     assert card["runtime"]["processes"] == 2 and card["runtime"]["devices"] == 2
     # Only process 0 writes; process 1 keeps nothing once it is done.
     assert not list((tmp_path / "two" / "logs" / "process-1").glob("*.tfevents.*"))
-    loaded = [np.load(tmp_path / f) for f in ("process0.npz", "process1.npz", "one.npz")]
-    return [[npz[k] for k in sorted(npz.files, key=lambda k: int(k.split("_")[1]))]
-            for npz in loaded]
+    return [_saved_weights(tmp_path / f) for f in ("process0.npz", "process1.npz", "one.npz")]
+
+
+def _saved_weights(path):
+    """The weights `toy_entries` saved to `path`, in `get_weights()` order (arr_0, arr_1, ...)."""
+    npz = np.load(path)
+    return [npz[k] for k in sorted(npz.files, key=lambda k: int(k.split("_")[1]))]
 
 
 def _assert_same_weights(a, b, atol):
@@ -148,8 +152,7 @@ def test_data_parallel_trains_the_text_classifier_as_one_device(tmp_path):
                            ["--distribution", distribution, "--output-dir", str(folder / "out"),
                             "--logdir", str(folder / "logs")],
                            _jax_env(devices=devices, TOY_WEIGHTS_NPZ=str(folder / "w.npz"))))
-        npz = np.load(folder / "w.npz")
-        runs[distribution] = [npz[k] for k in sorted(npz.files, key=lambda k: int(k.split("_")[1]))]
+        runs[distribution] = _saved_weights(folder / "w.npz")
         card = json.loads((folder / "out" / CARD_FILE).read_text())
         assert card["runtime"]["devices"] == devices
     _assert_same_weights(runs["data_parallel"], runs["none"], atol=1e-5)
