@@ -17,7 +17,7 @@ import tensorflow as tf
 
 import zoo
 from pipelines import callbacks as zoo_callbacks
-from pipelines import serving_checks, settings
+from pipelines import batching, serving_checks, settings
 from pipelines.cards import save_inference_weights
 from pipelines.data import text_classification as text_data
 from pipelines.runtime import Runtime
@@ -96,25 +96,66 @@ def train_dataset(model, texts, labels, batch_size, seed=0, static_shapes=False)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def eval_dataset(model, texts, labels, batch_size=256):
-    """Batches padded to max_length, in order."""
-    return (tf.data.Dataset.from_tensor_slices((texts, labels))
-            .batch(batch_size)
-            .map(lambda t, y: (model.tokenize(t), y), num_parallel_calls=tf.data.AUTOTUNE)
+def eval_dataset(model, texts, labels, batch_size=256, static_shapes=False):
+    """Batches padded to max_length, in order. With `static_shapes` every
+    batch is full: copies of weight 0 fill the last one
+    (`batching.full_batches`), and the elements are (inputs, label, weight)."""
+    if not static_shapes:
+        return (tf.data.Dataset.from_tensor_slices((texts, labels))
+                .batch(batch_size)
+                .map(lambda t, y: (model.tokenize(t), y), num_parallel_calls=tf.data.AUTOTUNE)
+                .prefetch(tf.data.AUTOTUNE))
+    (texts, labels), weights = batching.full_batches([texts, labels], batch_size)
+
+    def tokenize(text, label, weight):
+        # `tokenize` leaves the batch dimension unknown; Keras' multi-process
+        # sharding reads the batch size from the static shapes.
+        inputs = tf.nest.map_structure(lambda x: tf.ensure_shape(x, [batch_size, *x.shape[1:]]),
+                                       model.tokenize(text))
+        return inputs, label, weight
+
+    return (tf.data.Dataset.from_tensor_slices((texts, labels, weights))
+            .batch(batch_size, drop_remainder=True)
+            .map(tokenize, num_parallel_calls=tf.data.AUTOTUNE)
             .prefetch(tf.data.AUTOTUNE))
 
 
+class LogitsOnly(keras.Model):
+    """The logits `[B, C]` of a classifier that may also return attention
+    (a dict with "logits"), sharing its weights: what `split_metrics`
+    compiles its metrics on, leaving the classifier's own compile alone."""
+
+    def __init__(self, classifier, **kwargs):
+        super().__init__(**kwargs)
+        self.classifier = classifier
+
+    def call(self, inputs):
+        outputs = self.classifier(inputs, training=False)
+        return outputs["logits"] if isinstance(outputs, dict) else outputs
+
+
 def split_metrics(model, data, split):
-    """Accuracy (%) and mean cross-entropy of `model` on `split`."""
-    dataset = eval_dataset(model, data.texts[split], data.labels[split])
-    logits = model.predict(dataset, verbose=0)
-    if isinstance(logits, dict):
-        logits = logits["logits"]
-    labels = data.labels[split]
-    loss = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
-    accuracy = float(np.mean(np.argmax(logits, -1) == labels))
-    return {f"{split}_accuracy": round(100 * accuracy, 2),
-            f"{split}_loss": round(float(np.mean(keras.ops.convert_to_numpy(loss))), 4)}
+    """Accuracy (%) and mean cross-entropy of `model` on `split`'s n texts:
+
+        accuracy = 1/n Σ_j [argmax logits_j = y_j]
+        loss = 1/n Σ_j -log softmax(logits_j)[y_j]
+
+    Keras' `evaluate` with weighted metrics over full batches (the copies
+    that fill the last one weigh 0): on every backend, and on several
+    processes, where each evaluates its shard and the metrics are summed
+    over all (`predict` would have to fetch rows held by other processes).
+    """
+    scorer = LogitsOnly(model)
+    scorer.compile(
+        loss=keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, reduction="mean_with_sample_weight"),
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+                          keras.metrics.SparseCategoricalCrossentropy(from_logits=True,
+                                                                      name="cross_entropy")])
+    dataset = eval_dataset(model, data.texts[split], data.labels[split], static_shapes=True)
+    results = scorer.evaluate(dataset, verbose=0, return_dict=True)
+    return {f"{split}_accuracy": round(100 * float(results["accuracy"]), 2),
+            f"{split}_loss": round(float(results["cross_entropy"]), 4)}
 
 
 def evaluate(model, data, splits=("validation", "test")):
@@ -228,8 +269,11 @@ def fit(model, data, config, seed, logdir=None, backup_dir=None, epochs=None, ve
             model,
             optimizer=keras.optimizers.AdamW(learning_rate_schedule(config, steps_per_epoch),
                                              weight_decay=config["weight_decay"]),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+            # Weighted, so that the fillers of static-shape validation batches
+            # count in neither; without sample weights the same as unweighted.
+            loss=keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, reduction="mean_with_sample_weight"),
+            weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
         )
     early_stopping = keras.callbacks.EarlyStopping(
         monitor="val_accuracy", mode="max", patience=config["patience"], restore_best_weights=True)
@@ -240,7 +284,8 @@ def fit(model, data, config, seed, logdir=None, backup_dir=None, epochs=None, ve
             model, data.texts["validation"][:config["logged_texts"]], logdir))
     history = model.fit(
         train_ds,
-        validation_data=eval_dataset(model, data.texts["validation"], data.labels["validation"]),
+        validation_data=eval_dataset(model, data.texts["validation"], data.labels["validation"],
+                                     static_shapes=runtime.static_shapes),
         epochs=epochs or config["max_epochs"],
         shuffle=False,  # The dataset shuffles itself, with the seed.
         callbacks=callbacks,

@@ -17,7 +17,7 @@ from sacrebleu.metrics import BLEU, CHRF
 
 import zoo
 from pipelines import callbacks as zoo_callbacks
-from pipelines import serving_checks, settings
+from pipelines import batching, serving_checks, settings
 from pipelines.data import tatoeba
 from pipelines.runtime import Runtime
 from zoo.models.seq2seq.seq2seq_tokenizer import standardize, with_start_end
@@ -71,18 +71,35 @@ def _teacher_forcing(source, target):
     return inputs, labels, tf.cast(labels != 0, tf.float32)
 
 
+def _weighted_teacher_forcing(source, target, weight):
+    """`_teacher_forcing`, every token of a pair also weighted by `weight` `[B]`."""
+    inputs, labels, weights = _teacher_forcing(source, target)
+    return inputs, labels, weights * weight[:, None]  # [B, m] * [B, 1]
+
+
 def batches(model, sources, targets, batch_size, shuffle=False, seed=0, static_shapes=False):
     """Length-bucketed batches, padded to the bucket boundary (static shapes
     per bucket; training drops incomplete batches, evaluation keeps them).
     With `static_shapes` every batch is padded to the longest length: one
-    shape, every dimension known when training (what a TPU compiles)."""
+    shape, every dimension known (what a TPU compiles); training drops the
+    incomplete batch, and evaluation fills it with copies of weight 0
+    (`batching.full_batches`)."""
     longest = max(model.max_source_length, model.max_target_length + 1)
+    if static_shapes and not shuffle:
+        (sources, targets), weights = batching.full_batches([sources, targets], batch_size)
+        dataset = (tf.data.Dataset.zip(pair_dataset(model, sources, targets),
+                                       tf.data.Dataset.from_tensor_slices(weights))
+                   .map(lambda pair, weight: (*pair, weight))
+                   .cache()
+                   .padded_batch(batch_size, padded_shapes=([longest], [longest], []),
+                                 drop_remainder=True))
+        return dataset.map(_weighted_teacher_forcing).prefetch(tf.data.AUTOTUNE)
     dataset = pair_dataset(model, sources, targets).cache()
     if shuffle:
         dataset = dataset.shuffle(len(sources), seed=seed, reshuffle_each_iteration=True)
     if static_shapes:
         dataset = dataset.padded_batch(batch_size, padded_shapes=([longest], [longest]),
-                                       drop_remainder=shuffle)
+                                       drop_remainder=True)
     else:
         boundaries = [b for b in BUCKET_BOUNDARIES if b <= longest] + [longest + 1]
         dataset = dataset.bucket_by_sequence_length(

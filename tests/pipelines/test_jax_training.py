@@ -116,14 +116,15 @@ def _assert_same_weights(a, b, atol):
         np.testing.assert_allclose(x, y, atol=atol, rtol=0)
 
 
-def test_two_processes_end_with_the_weights_of_one(tmp_path):
-    """gat_cora (the whole graph split over the processes, with dropout):
+@pytest.mark.parametrize("name", ["gat_cora", "transformer_encoder_sst2"])
+def test_two_processes_end_with_the_weights_of_one(tmp_path, name):
+    """gat_cora (the whole graph split over the processes, with dropout) and
+    the tiny text classifier (each process reads half of every batch of
+    the same shuffled order; evaluation's last batch filled to full size):
     both processes hold the same weights, and those of one process over
     the same two devices, within float tolerance (only the order of the
-    sums across devices differs). The text entries do not train on several
-    processes yet: Keras' sharding needs a known batch size, and their
-    evaluation batches end with a partial one."""
-    process0, process1, one = _two_processes_and_one(tmp_path, "gat_cora")
+    sums across devices differs)."""
+    process0, process1, one = _two_processes_and_one(tmp_path, name)
     _assert_same_weights(process0, process1, atol=0)
     _assert_same_weights(process0, one, atol=1e-5)
     fresh = [w for w in process0 if w.ndim == 2]

@@ -1,6 +1,7 @@
 """The text classification pipeline on toy TSV files: train, log, evaluate,
 save, load, and the CLI for the user's own files."""
 
+import dataclasses
 import json
 
 import h5py
@@ -77,6 +78,28 @@ def test_bucketed_batches_have_static_padded_lengths(config):
     assert shapes <= {(8, 8), (8, 16)} and len(shapes) == 2
     ids, labels = next(iter(task.eval_dataset(model, data.texts["test"], data.labels["test"])))
     assert ids.shape == (32, 16) and ids.dtype == tf.int32
+
+
+def test_static_shape_evaluation_batches_are_full_and_weigh_the_fill_zero(config):
+    """What JAX and keras.distribution need: every batch the same shape, the
+    copies that fill the last one weighted 0, so the metrics are those of
+    the texts alone (the same as from plain `predict`)."""
+    data = task.load_data(config)
+    model = zoo.load(NAME, weights=None, vocabulary=task.build_vocabulary(data.texts["train"], "lower"),
+                     class_names=data.class_names)
+    texts, labels = data.texts["test"][:30], data.labels["test"][:30]
+    batches = list(task.eval_dataset(model, texts, labels, batch_size=8, static_shapes=True))
+    assert [tuple(ids.shape) for ids, _, _ in batches] == [(8, 16)] * 4
+    weights = np.concatenate([w.numpy() for _, _, w in batches])
+    assert weights.tolist() == [1.0] * 30 + [0.0] * 2
+    logits = model.predict(task.eval_dataset(model, texts, labels), verbose=0)
+    expected_loss = np.mean(keras.losses.sparse_categorical_crossentropy(
+        labels, logits, from_logits=True))
+    first_30 = dataclasses.replace(data, texts=dict(data.texts, test=texts),
+                                   labels=dict(data.labels, test=labels))
+    metrics = task.split_metrics(model, first_30, "test")
+    assert metrics["test_accuracy"] == round(100 * np.mean(np.argmax(logits, -1) == labels), 2)
+    assert metrics["test_loss"] == pytest.approx(float(expected_loss), abs=1e-4)
 
 
 def test_train_learns_logs_saves_and_loads(config, tmp_path):

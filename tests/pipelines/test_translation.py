@@ -88,6 +88,21 @@ def test_batches_are_bucketed_static_and_teacher_forced(config):
     assert {s[0][1] for s in shapes} == {7, 9}  # buckets below 8 and below max length + 2
 
 
+def test_static_shape_evaluation_batches_are_full_and_weigh_the_fill_zero(config):
+    """Under static shapes (JAX) evaluation batches have one shape too; the
+    pairs copied in to fill the last one weigh 0 at every token."""
+    data = task.load_data(config)
+    model = _model(config, data)
+    sources, targets = data.sources["train"][:21], data.targets["train"][:21]
+    batches = list(task.batches(model, sources, targets, 8, static_shapes=True))
+    longest = max(model.max_source_length, model.max_target_length + 1)
+    assert [tuple(i["source_tokens"].shape) for i, _, _ in batches] == [(8, longest)] * 3
+    weights = np.concatenate([w.numpy() for _, _, w in batches])  # [24, m]
+    labels = np.concatenate([y.numpy() for _, y, _ in batches])
+    np.testing.assert_array_equal(weights[:21], labels[:21] != 0)
+    assert not weights[21:].any()
+
+
 def test_train_learns_logs_saves_and_loads(config, tmp_path):
     logdir = tmp_path / "logs"
     model, data, builder_kwargs, history = task.train(NAME, config, seed=0, logdir=str(logdir),
