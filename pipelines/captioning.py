@@ -16,7 +16,7 @@ from sacrebleu.metrics import BLEU
 
 import zoo
 from pipelines import callbacks as zoo_callbacks
-from pipelines import serving_checks, settings
+from pipelines import batching, serving_checks, settings
 from pipelines.data import flickr8k
 from pipelines.runtime import Runtime
 
@@ -35,22 +35,29 @@ class CaptionData:
     tokens: dict          # split -> int [N_captions, max_length + 1]
 
 
-def encode_images(encoder, paths, batch_size=32):
+def encode_images(encoder, paths, batch_size=32, static_shapes=False):
     """The annotations `[N, L, D]` (float32) of every image: the CNN runs
-    once per image."""
+    once per image. With `static_shapes` every batch is full (copies of
+    the first image fill the last one, `batching.full_batches`, and their
+    rows are cut off), so that keras.distribution can split each one."""
+    count = len(paths)
+    if static_shapes:
+        (paths,), _ = batching.full_batches([paths], batch_size)
     images = flickr8k.image_dataset(paths, encoder.image_size, batch_size)
     # A mixed-precision encoder returns bfloat16/float16; the decoder's input is float32.
-    return encoder.predict(images, verbose=0).astype("float32", copy=False)
+    return encoder.predict(images, verbose=0)[:count].astype("float32", copy=False)
 
 
-def prepare_data(dataset, encoder, vocabulary, max_length):
-    """Caches features and tokenises captions (`[START] ... [END]`, 0-padded
-    to max_length + 1 so that inputs and targets are max_length long)."""
+def prepare_data(dataset, encoder, vocabulary, max_length, static_shapes=False):
+    """Caches features (`encode_images`) and tokenises captions (`[START]
+    ... [END]`, 0-padded to max_length + 1 so that inputs and targets are
+    max_length long)."""
     vectorizer = flickr8k.caption_vectorizer(vocabulary[2:], max_length + 1)
     features, image_index, tokens = {}, {}, {}
     for split in SPLITS:
         names = dataset.splits[split]
-        features[split] = encode_images(encoder, dataset.image_paths(split))
+        features[split] = encode_images(encoder, dataset.image_paths(split),
+                                        static_shapes=static_shapes)
         pairs = [(i, c) for i, name in enumerate(names) for c in dataset.captions[name]]
         image_index[split] = np.array([i for i, _ in pairs], "int32")
         tokens[split] = keras.ops.convert_to_numpy(  # a TensorFlow or JAX tensor, per backend
@@ -86,9 +93,17 @@ def decoder_model(model, max_length):
 
 
 def generate_fn(model, beam_width):
-    """A compiled `model.generate` on annotations (one trace per batch size)."""
-    return tf.function(lambda annotations: model.generate(
-        annotations=annotations, beam_width=beam_width), reduce_retracing=True)
+    """`model.generate` on annotations (float32 `[B, L, D]`, NumPy): one
+    `tf.function` on TensorFlow (a trace per batch size); on other backends
+    the beam search's own loop is compiled (`keras.ops.while_loop`), and a
+    `tf.function` would freeze their variables' values at tracing time."""
+    def generate(annotations):
+        return model.generate(annotations=annotations, beam_width=beam_width)
+
+    if keras.backend.backend() != "tensorflow":
+        return generate
+    compiled = tf.function(generate, reduce_retracing=True)
+    return lambda annotations: compiled(tf.constant(annotations))
 
 
 def caption_split(model, data, split, beam_width=1, batch_size=50):
@@ -97,7 +112,7 @@ def caption_split(model, data, split, beam_width=1, batch_size=50):
     captions = []
     features = data.features[split]
     for start in range(0, len(features), batch_size):
-        captions += model.detokenize(generate(tf.constant(features[start:start + batch_size]))["tokens"])
+        captions += model.detokenize(generate(features[start:start + batch_size])["tokens"])
     return captions
 
 
@@ -219,17 +234,23 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
         Keras History (plus `best_epoch`
         and `epochs_run`).
     """
+    runtime = runtime or Runtime()
+    if runtime.num_processes > 1:
+        raise ValueError(f"{name} trains on one process (one device or several): its feature "
+                         "cache comes from the encoder's `predict`, whose rows a process cannot "
+                         "fetch from the others. Received: num_processes="
+                         f"{runtime.num_processes}.")
     keras.utils.set_random_seed(seed)
     dataset = flickr8k.load_flickr8k(data_dir)
     words = flickr8k.build_vocabulary(
         [c for name_ in dataset.splits["train"] for c in dataset.captions[name_]],
         min_count=config["min_count"])
     vocabulary = flickr8k.caption_vectorizer(words, 1).get_vocabulary()
-    runtime = runtime or Runtime()
     with runtime.scope():
         model = zoo.load(name, weights=None, vocabulary=vocabulary,
                          encoder_weights=config["encoder_weights"], **(model_kwargs or {}))
-    data = prepare_data(dataset, model.encoder, vocabulary, model.max_length)
+    data = prepare_data(dataset, model.encoder, vocabulary, model.max_length,
+                        static_shapes=runtime.static_shapes)
 
     with runtime.scope():
         trainer = decoder_model(model, model.max_length)

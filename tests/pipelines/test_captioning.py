@@ -2,6 +2,7 @@
 
 import functools
 import json
+import types
 
 import keras
 import numpy as np
@@ -93,6 +94,24 @@ def test_train_cli_writes_a_card_that_zoo_load_checks(toy, config, tmp_path, mon
     bleu = {k: v for k, v in metrics.items() if k.startswith("test_bleu")}
     assert again == bleu  # the shipped weights reproduce their card
     assert json.loads(output.read_text())["metrics"] == bleu
+
+
+def test_static_shape_features_are_those_of_each_image(toy):
+    """Full batches (JAX, keras.distribution): the copies that fill the last
+    one are cut off, and every image keeps its own features."""
+    encoder = zoo.load(NAME, weights=None, vocabulary=["", "[UNK]", "[START]", "[END]", "a"],
+                       encoder_weights=None, image_size=64).encoder
+    paths = flickr8k.load_flickr8k(str(toy)).image_paths("test")[:3]
+    full = task.encode_images(encoder, paths, batch_size=2, static_shapes=True)
+    plain = task.encode_images(encoder, paths, batch_size=2)
+    assert full.shape == plain.shape and full.shape[0] == 3
+    np.testing.assert_allclose(full, plain, atol=1e-5)
+
+
+def test_several_processes_are_refused_naming_the_reason(toy, config):
+    several = types.SimpleNamespace(num_processes=2)  # What a 2-process JAX Runtime reports.
+    with pytest.raises(ValueError, match=r"trains on one process.*num_processes=2"):
+        task.train(NAME, config, seed=0, data_dir=str(toy), runtime=several)
 
 
 def test_corpus_bleu_standardises_references_and_matches_sacrebleu():

@@ -159,14 +159,19 @@ def test_data_parallel_trains_the_text_classifier_as_one_device(tmp_path):
     _assert_same_weights(runs["data_parallel"], runs["none"], atol=1e-5)
 
 
-def test_the_translator_trains_on_one_jax_device(tmp_path):
-    """The seq2seq pipeline (bucketed text, teacher forcing, BLEU on the
-    test pairs) on JAX; its card records the backend."""
+@pytest.mark.parametrize("name, metric", [("seq2seq_attn_spa_eng", "test_bleu_greedy"),
+                                          ("show_attend_tell_flickr8k", "test_bleu4_beam3")])
+def test_the_translator_and_captioner_train_data_parallel(tmp_path, name, metric):
+    """The seq2seq pipeline (teacher forcing, BLEU on the test pairs) and
+    the captioner's (feature cache, captions and attention overlays in
+    TensorBoard) on JAX over two CPU devices; the cards record it."""
     folder = tmp_path / "run"
-    _finish(_toy_train(tmp_path / "toy", "seq2seq_attn_spa_eng",
-                       ["--distribution", "none", "--output-dir", str(folder / "out"),
-                        "--logdir", str(folder / "logs")], _jax_env()))
+    _finish(_toy_train(tmp_path / "toy", name,
+                       ["--distribution", "data_parallel", "--output-dir", str(folder / "out"),
+                        "--logdir", str(folder / "logs")], _jax_env(devices=2)))
     card = json.loads((folder / "out" / CARD_FILE).read_text())
-    assert card["runtime"] == {"backend": "jax", "devices": 1, "processes": 1,
-                               "distribution": None, "mixed_precision": None}
-    assert "test_bleu_greedy" in card["metrics"]
+    assert card["runtime"] == {"backend": "jax", "devices": 2, "processes": 1,
+                               "distribution": "DataParallel", "mixed_precision": None}
+    assert metric in card["metrics"]
+    if name == "show_attend_tell_flickr8k":
+        assert list((folder / "logs").glob("captions/events.out.tfevents.*"))
