@@ -16,11 +16,16 @@ import sys
 import numpy as np
 import pytest
 
+import tensorflow as tf
+
 import zoo
-from pipelines import node_classification
+from pipelines import export, node_classification
 from pipelines.data.planetoid import load_planetoid
+from tests.pipelines.fresh_serving import read_warmup_requests, serve_in_fresh_process
+from tests.pipelines.test_serving_conformance import check_text_classification
 from tests.shared_data import shared_dataset_dir
-from zoo.registry import CARD_FILE
+from tests.weights_isolation import use_only_weights_dir
+from zoo.registry import CARD_FILE, WEIGHTS_FILE
 
 pytestmark = [pytest.mark.jax_training, pytest.mark.tf_only]
 
@@ -175,3 +180,22 @@ def test_the_translator_and_captioner_train_data_parallel(tmp_path, name, metric
     assert metric in card["metrics"]
     if name == "show_attend_tell_flickr8k":
         assert list((folder / "logs").glob("captions/events.out.tfevents.*"))
+
+
+def test_weights_trained_on_jax_export_and_serve_from_tensorflow(tmp_path, monkeypatch):
+    """Export stays TensorFlow: the toy classifier trained data-parallel on
+    JAX, `python -m pipelines.export NAME --weights DIR` here (this process
+    runs TensorFlow), and the SavedModel's warm-up requests (the card's own
+    test file), replayed in a process that cannot import the project,
+    answer what the Python API answers with those weights."""
+    name, out = "transformer_encoder_sst2", tmp_path / "run" / "out"
+    _finish(_toy_train(tmp_path / "toy", name,
+                       ["--distribution", "data_parallel", "--output-dir", str(out),
+                        "--logdir", str(tmp_path / "run" / "logs")], _jax_env(devices=2)))
+    assert json.loads((out / CARD_FILE).read_text())["runtime"]["backend"] == "jax"
+    use_only_weights_dir(monkeypatch, tmp_path / "weights")
+    path = export.main([name, "--weights", str(out), "--output-dir", str(tmp_path / "export")])
+    requests = read_warmup_requests(path)
+    served = serve_in_fresh_process(path, requests, tmp_path)
+    inputs = [{key: tf.make_ndarray(proto) for key, proto in request.items()} for request in requests]
+    check_text_classification(name, inputs, served, weights=str(out / WEIGHTS_FILE))
