@@ -9,10 +9,13 @@ them after it installs jax: `python -m pytest -m jax_training`.
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
+import h5py
 import numpy as np
 import pytest
 
@@ -199,3 +202,77 @@ def test_weights_trained_on_jax_export_and_serve_from_tensorflow(tmp_path, monke
     served = serve_in_fresh_process(path, requests, tmp_path)
     inputs = [{key: tf.make_ndarray(proto) for key, proto in request.items()} for request in requests]
     check_text_classification(name, inputs, served, weights=str(out / WEIGHTS_FILE))
+
+
+# --- what the TensorFlow path has, on JAX (item 3) ---------------------------------
+
+def test_bfloat16_trains_with_float32_weights(tmp_path):
+    """`--mixed-precision bfloat16` on JAX over two devices: the card says
+    so, the loss stays finite, and the weights stay float32."""
+    folder = tmp_path / "run"
+    _finish(_toy_train(tmp_path / "toy", "transformer_encoder_sst2",
+                       ["--distribution", "data_parallel", "--mixed-precision", "bfloat16",
+                        "--output-dir", str(folder / "out"), "--logdir", str(folder / "logs")],
+                       _jax_env(devices=2, TOY_WEIGHTS_NPZ=str(folder / "w.npz"))))
+    card = json.loads((folder / "out" / CARD_FILE).read_text())
+    assert card["runtime"]["mixed_precision"] == "bfloat16"
+    assert np.isfinite(card["metrics"]["validation_loss"])
+    assert {w.dtype for w in _saved_weights(folder / "w.npz")} == {np.dtype("float32")}
+
+
+def test_a_nan_loss_stops_and_keeps_the_last_good_backup(tmp_path):
+    """The weights become NaN at the start of epoch 53 (0-based 52): the run
+    stops with the error, writes no weights or card, and keeps the backup
+    of epoch 50 (gat_cora backs up every 50 epochs), all finite."""
+    out, logs = tmp_path / "out", tmp_path / "logs"
+    process = _toy_train(tmp_path / "toy", "gat_cora",
+                         ["--epochs", "60", "--distribution", "data_parallel", "--output-dir",
+                          str(out), "--logdir", str(logs)], _jax_env(devices=2,
+                                                                       TOY_NAN_AT_EPOCH="52"))
+    output, _ = process.communicate(timeout=600)
+    assert process.returncode != 0
+    assert "the training loss became nan at epoch 53, batch 1" in output
+    assert not list(out.iterdir())
+    backup = logs / "backup"
+    assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 50
+    with h5py.File(backup / "latest.weights.h5") as f:
+        arrays = []
+        f.visititems(lambda _, item: arrays.append(item[()])
+                     if isinstance(item, h5py.Dataset) else None)
+    assert arrays and all(np.all(np.isfinite(a)) for a in arrays)
+
+
+def test_a_killed_run_resumes_to_the_result_of_an_uninterrupted_one(tmp_path):
+    """`--epochs 300` of the toy GAT over two devices (dropout 0.6, patience
+    100, a backup every 50 epochs), SIGKILLed after the backup of epoch
+    200; the same command resumes and ends with the card and weights of
+    a run that was not interrupted: model, optimizer, early stopping and
+    the dropout generators' state are in the backup on JAX too."""
+    def command(folder):
+        return ["--epochs", "300", "--distribution", "data_parallel", "--output-dir",
+                str(folder / "out"), "--logdir", str(folder / "logs")]
+
+    metadata = tmp_path / "killed" / "logs" / "backup" / "training_metadata.json"
+    env = _jax_env(devices=2, TOY_WEIGHTS_NPZ=str(tmp_path / "resumed.npz"))
+    killed = _toy_train(tmp_path / "toy", "gat_cora", command(tmp_path / "killed"), env)
+    epoch = 0
+    while epoch < 200:
+        assert killed.poll() is None, f"finished before it was killed: {killed.stdout.read()[-4000:]}"
+        time.sleep(0.01)
+        try:
+            epoch = json.loads(metadata.read_text())["epoch"]
+        except (FileNotFoundError, json.JSONDecodeError):  # Not written yet, or being written.
+            pass
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate()
+    assert killed.returncode == -signal.SIGKILL
+    output = _finish(_toy_train(tmp_path / "toy", "gat_cora", command(tmp_path / "killed"), env))
+    assert "resuming from epoch" in output
+    _finish(_toy_train(tmp_path / "toy", "gat_cora", command(tmp_path / "straight"),
+                       _jax_env(devices=2, TOY_WEIGHTS_NPZ=str(tmp_path / "straight.npz"))))
+    resumed, straight = (json.loads((tmp_path / f / "out" / CARD_FILE).read_text())["metrics"]
+                         for f in ("killed", "straight"))
+    assert resumed == straight
+    assert resumed["best_epoch"] < 200 < resumed["epochs"]
+    _assert_same_weights(_saved_weights(tmp_path / "resumed.npz"),
+                         _saved_weights(tmp_path / "straight.npz"), atol=0)

@@ -27,7 +27,7 @@ from pipelines import node_classification, runtime
 from pipelines import text_classification as text_task
 from pipelines import train as train_cli
 from tests.pipelines.test_node_classification import Interrupt, Recorder
-from tests.pipelines.toy_entries import OneStepDone, toy_entries, train_one_step
+from tests.pipelines.toy_entries import OneStepDone, PoisonWeights, toy_entries, train_one_step
 from zoo.registry import CARD_FILE, WEIGHTS_FILE
 
 pytestmark = [
@@ -165,19 +165,6 @@ def test_training_inputs_are_static_under_the_tpu_setting(toy, name, monkeypatch
 
 
 # --- NaN loss ----------------------------------------------------------------
-
-class PoisonWeights(keras.callbacks.Callback):
-    """Makes the weights NaN at the start of epoch `at` (after the backup of
-    the epoch before was written), so that epoch's first loss is NaN."""
-
-    def __init__(self, at):
-        super().__init__()
-        self.at = at
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if epoch == self.at:
-            self.model.set_weights([np.full_like(w, np.nan) for w in self.model.get_weights()])
-
 
 def test_nan_loss_stops_and_keeps_last_good_weights(toy, tmp_path, monkeypatch):
     config, data_dir = toy["gat_cora"]

@@ -8,7 +8,9 @@ can train each entry for a step in seconds, here or in a subprocess.
     python -m tests.pipelines.toy_entries train TOY_DIR NAME [train options]
         `python -m pipelines.train NAME ...` with NAME's toy data and
         config swapped in (how a test runs, and kills, the real command);
-        with $TOY_WEIGHTS_NPZ set, the trained weights are also saved there.
+        with $TOY_WEIGHTS_NPZ set, the trained weights are also saved there;
+        with $TOY_NAN_AT_EPOCH=K, the weights become NaN at the start of
+        epoch K (0-based; `PoisonWeights`).
 
 The data are the fixtures of the task tests (toy Planetoid graph, toy
 Flickr8k folder, toy TSV files, toy pair file); the loaders that pin the
@@ -123,6 +125,19 @@ class OneStep(keras.callbacks.Callback):
         raise OneStepDone
 
 
+class PoisonWeights(keras.callbacks.Callback):
+    """Makes the weights NaN at the start of epoch `at` (after the backup of
+    the epoch before was written), so that epoch's first loss is NaN."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at = at
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.at:
+            self.model.set_weights([np.full_like(w, np.nan) for w in self.model.get_weights()])
+
+
 def train_one_step(name, config, data_dir, runtime):
     """Runs one step of `name`'s own `train()` under `runtime`; returns
     `OneStep.record`."""
@@ -153,7 +168,11 @@ def _train(folder, argv):
         name = argv[0]
         config, data_dir = entries[name]
         monkeypatch.setattr(train_cli, "get_config", lambda _: dict(config))
-        trained = _record_trained_model(train_cli.task_module(config), monkeypatch)
+        task = train_cli.task_module(config)
+        if os.environ.get("TOY_NAN_AT_EPOCH"):
+            monkeypatch.setattr(task, "train", functools.partial(
+                task.train, extra_callbacks=[PoisonWeights(int(os.environ["TOY_NAN_AT_EPOCH"]))]))
+        trained = _record_trained_model(task, monkeypatch)
         train_cli.main(argv + (["--data-dir", data_dir] if data_dir else []))
         if os.environ.get("TOY_WEIGHTS_NPZ"):
             # Every process' weights, also those that write no card (not process 0).
