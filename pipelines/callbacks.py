@@ -393,3 +393,72 @@ class SelfAttentionHeatmaps(keras.callbacks.Callback):
                     title=f"{label} ({probability:.2f}), mean of {len(weights)} heads")
                 tf.summary.image(f"self_attention/text_{i}", image[None])
         self.writer.flush()
+
+
+class FullGraphValidation(keras.callbacks.Callback):
+    """Validation metrics of a full-batch graph model: one compiled call per epoch.
+
+    Keras' `validation_data` runs `evaluate()` every epoch (a new dataset
+    iterator, a callback list, metric resets), which on a one-batch graph
+    costs about as much as the forward pass itself. This computes the same
+    numbers over the validation nodes (`split_metrics(logits, labels,
+    index)` → (cross-entropy, accuracy); val_loss adds the regularisation
+    losses, as Keras does) and writes them into the epoch's logs, where the
+    progress bar, early stopping, TensorBoard and History (all called after
+    it) read them. On TensorFlow the call is one `tf.function`; on other
+    backends it is eager, because a `tf.function` would freeze their
+    variables' values as constants at tracing time.
+    """
+
+    def __init__(self, inputs, labels, index, split_metrics, prefix="val"):
+        super().__init__()
+        self.inputs = inputs
+        self.labels = labels
+        self.index = index
+        self.split_metrics = split_metrics
+        self.prefix = prefix
+
+    def _evaluate_split(self):
+        logits = self.model(self.inputs, training=False)
+        cross_entropy, accuracy = self.split_metrics(logits, self.labels, self.index)
+        regularization = sum((keras.ops.cast(x, "float32") for x in self.model.losses), 0.0)
+        return cross_entropy, cross_entropy + regularization, accuracy
+
+    def on_train_begin(self, logs=None):
+        if keras.backend.backend() == "tensorflow":
+            self._evaluate = tf.function(self._evaluate_split)
+        else:
+            self._evaluate = self._evaluate_split
+
+    def on_epoch_end(self, epoch, logs=None):
+        cross_entropy, loss, accuracy = self._evaluate()
+        logs.update({f"{self.prefix}_cross_entropy": float(cross_entropy),
+                     f"{self.prefix}_loss": float(loss),
+                     f"{self.prefix}_accuracy": float(accuracy)})
+
+
+class AlignmentHeatmaps(keras.callbacks.Callback):
+    """Logs the translation of fixed sentences with its alignment: every
+    `every` epochs TensorBoard gets, per sentence, the heatmap of α
+    (target words × source words, `zoo.viz.attention_heatmap_image`)."""
+
+    def __init__(self, translator, texts, logdir, every=1):
+        super().__init__()
+        self.translator = translator
+        self.texts = list(texts)
+        self.writer = tf.summary.create_file_writer(os.path.join(logdir, "alignments"))
+        self.every = every
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        from zoo import viz  # matplotlib only when images are logged
+
+        translations, alignments = self.translator.translate(self.texts, return_attention=True)
+        with self.writer.as_default(step=epoch + 1):
+            for i, (translation, alignment) in enumerate(zip(translations, alignments)):
+                image = viz.attention_heatmap_image(
+                    alignment["attention"], alignment["target"], alignment["source"],
+                    title=translation)
+                tf.summary.image(f"alignment/sentence_{i}", image[None])
+        self.writer.flush()

@@ -7,7 +7,6 @@ shares the captioner's decoder layer, so the captioner is trained too).
 """
 
 import dataclasses
-import os
 
 import keras
 import numpy as np
@@ -21,7 +20,6 @@ from pipelines.data import flickr8k
 from pipelines.runtime import Runtime
 
 SPLITS = flickr8k.SPLITS
-VOCABULARY_FILE = "vocabulary.txt"
 
 
 @dataclasses.dataclass
@@ -282,11 +280,3 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
     )
     zoo_callbacks.record_best_epoch(history, early_stopping)
     return model, data, settings.architecture(name, model_kwargs), history
-
-
-def save(model, output_dir):
-    """Saves weights and the vocabulary asset where `zoo.load` reads them."""
-    os.makedirs(output_dir, exist_ok=True)
-    model.save_weights(os.path.join(output_dir, zoo.registry.WEIGHTS_FILE))
-    with open(os.path.join(output_dir, VOCABULARY_FILE), "w", encoding="utf-8") as f:
-        f.write("\n".join(model.vocabulary) + "\n")

@@ -13,11 +13,15 @@ def save_inference_weights(model, output_dir):
 
     A compiled model's weights file also holds the optimizer's variables
     (Adam: twice the model's size), which inference never reads; an
-    uncompiled copy of the model saves only the model's own weights.
+    uncompiled copy of the model saves only the model's own weights. A
+    model that was not compiled itself (a translator or captioner trained
+    through a wrapper model) is saved as it is.
     """
     Path(output_dir).mkdir(parents=True, exist_ok=True)
-    inference = type(model).from_config(model.get_config())
-    inference.set_weights(model.get_weights())
+    inference = model
+    if getattr(model, "optimizer", None) is not None:  # never compiled: no such attribute
+        inference = type(model).from_config(model.get_config())
+        inference.set_weights(model.get_weights())
     inference.save_weights(str(Path(output_dir) / WEIGHTS_FILE))
 
 

@@ -13,12 +13,12 @@ import json
 import zoo
 from pipelines.configs import get_config
 from pipelines.settings import run_config
-from pipelines.train import task_module
+from pipelines.tasks import task_for
 
 
 def evaluate(name, weights="trained", data_dir=None):
     config = run_config(name, weights, get_config)  # a card beside a weights path names its data
-    task = task_module(config)
+    task = task_for(config)
     model = zoo.load(name, weights=weights)
     return task.evaluate(model, task.evaluation_data(model, config, data_dir))
 

@@ -53,7 +53,7 @@ import tensorflow as tf
 from pipelines.configs import get_config
 from pipelines.data.download import DatasetNotFoundError
 from pipelines.settings import run_config
-from pipelines.train import task_module
+from pipelines.tasks import task_for
 
 SIGNATURE = "serving_default"
 # Where TF Serving looks for warm-up records (SavedModel assets.extra).
@@ -106,7 +106,7 @@ def export(name, output_dir="savedmodels", version=1, weights="trained", data_di
     # records it: its data files give the warm-up examples).
     config = run_config(name, weights, get_config)
     # Each task module knows its serving function, as it knows its training.
-    task = task_module(config)
+    task = task_for(config)
     resources, serve, signature = task.serving(name, weights)
     requests, missing = [], None
     if warmup:

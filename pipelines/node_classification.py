@@ -17,7 +17,6 @@ from keras import ops
 import zoo
 from pipelines import callbacks as zoo_callbacks
 from pipelines import serving_checks, settings
-from pipelines.cards import save_inference_weights
 from pipelines.data.planetoid import load_planetoid
 from pipelines.runtime import Runtime
 
@@ -133,7 +132,7 @@ def split_metrics(logits, labels, index):
         accuracy = mean_{v ∈ index} [argmax logits_v = y_v]
 
     keras.ops only, so the same code runs eagerly (`evaluate`) and inside
-    the compiled per-epoch validation (`FullGraphValidation`).
+    the compiled per-epoch validation (`callbacks.FullGraphValidation`).
     """
     logits = ops.cast(ops.take(logits, index, axis=0), "float32")  # [n, C]
     labels = ops.take(labels, index, axis=0)  # [n]
@@ -143,8 +142,10 @@ def split_metrics(logits, labels, index):
     return -ops.mean(picked), ops.mean(ops.cast(correct, "float32"))
 
 
-def evaluate(model, graph):
-    """Accuracy (percent) and loss of `model` on the train/val/test splits."""
+def evaluate(model, data):
+    """Accuracy (percent) and loss of `model` on the train/val/test splits
+    of `data`, a `PlanetoidGraph`."""
+    graph = data
     logits = model(graph_inputs(graph), training=False)
     if isinstance(logits, dict):
         logits = logits["logits"]
@@ -210,44 +211,11 @@ def serving(name, weights="trained"):
     return [model], serve, signature
 
 
-class FullGraphValidation(keras.callbacks.Callback):
-    """Validation metrics of a full-batch graph model: one compiled call per epoch.
-
-    Keras' `validation_data` runs `evaluate()` every epoch (a new dataset
-    iterator, a callback list, metric resets), which on a one-batch graph
-    costs about as much as the forward pass itself. This computes the same
-    numbers over the validation nodes (`split_metrics`; val_loss adds the
-    regularisation losses, as Keras does) and writes them into the epoch's
-    logs, where the progress bar, early stopping, TensorBoard and History
-    (all called after it) read them. On TensorFlow the call is one
-    `tf.function`; on other backends it is eager, because a `tf.function`
-    would freeze their variables' values as constants at tracing time.
-    """
-
-    def __init__(self, graph, split="val"):
-        super().__init__()
-        self.inputs = graph_inputs(graph)
-        self.labels = graph.labels.astype("int32")
-        self.index = getattr(graph, f"{split}_index").astype("int32")
-        self.prefix = split
-
-    def _evaluate_split(self):
-        logits = self.model(self.inputs, training=False)
-        cross_entropy, accuracy = split_metrics(logits, self.labels, self.index)
-        regularization = sum((ops.cast(x, "float32") for x in self.model.losses), 0.0)
-        return cross_entropy, cross_entropy + regularization, accuracy
-
-    def on_train_begin(self, logs=None):
-        if keras.backend.backend() == "tensorflow":
-            self._evaluate = tf.function(self._evaluate_split)
-        else:
-            self._evaluate = self._evaluate_split
-
-    def on_epoch_end(self, epoch, logs=None):
-        cross_entropy, loss, accuracy = self._evaluate()
-        logs.update({f"{self.prefix}_cross_entropy": float(cross_entropy),
-                     f"{self.prefix}_loss": float(loss),
-                     f"{self.prefix}_accuracy": float(accuracy)})
+def full_graph_validation(graph, split="val"):
+    """The per-epoch `callbacks.FullGraphValidation` of `split`'s nodes."""
+    return zoo_callbacks.FullGraphValidation(
+        graph_inputs(graph), graph.labels.astype("int32"),
+        getattr(graph, f"{split}_index").astype("int32"), split_metrics, prefix=split)
 
 
 def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
@@ -287,7 +255,7 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
         patience=config["patience"], loss="val_cross_entropy")
     # Validation first, so that every later callback sees its metrics.
     callbacks = zoo_callbacks.training_callbacks(
-        [FullGraphValidation(graph), early_stopping], extra_callbacks, backup_dir=backup_dir,
+        [full_graph_validation(graph), early_stopping], extra_callbacks, backup_dir=backup_dir,
         backup_every=BACKUP_EVERY, logdir=logdir)
     if logdir:
         attention_model = zoo.load(name, weights=None, return_attention=True, **arguments)
@@ -312,8 +280,3 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
     # history.epoch lists only this run's epochs; after a resume it starts late.
     history.epochs_run = history.epoch[-1] + 1 if history.epoch else 0
     return model, graph, builder_kwargs, history
-
-
-def save(model, output_dir):
-    """Saves the weights (without the optimizer's state) where `zoo.load` reads them."""
-    save_inference_weights(model, output_dir)

@@ -9,24 +9,18 @@ SST-2 phrases are short; under `Runtime.static_shapes`, for TPUs, all
 padded to max_length); evaluation pads to max_length.
 """
 
-import os
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 import zoo
 from pipelines import callbacks as zoo_callbacks
 from pipelines import batching, serving_checks, settings
-from pipelines.cards import save_inference_weights
 from pipelines.data import text_classification as text_data
 from pipelines.runtime import Runtime
 from zoo.models.transformer_encoder.subword_tokenizer import subword_vocabulary
 from zoo.models.transformer_encoder.transformer_encoder_backbone import token_ids
 
-VOCABULARY_FILE = "vocabulary.txt"
-CLASS_NAMES_FILE = "labels.txt"
-SUBWORDS_FILE = "subwords.txt"
 
 
 def load_data(config, data_dir=None):
@@ -293,15 +287,3 @@ def fit(model, data, config, seed, logdir=None, backup_dir=None, epochs=None, ve
     )
     zoo_callbacks.record_best_epoch(history, early_stopping)
     return history
-
-
-def save(model, output_dir):
-    """Saves the weights and the vocabulary, class-name (and subword)
-    assets where `zoo.load` reads them."""
-    save_inference_weights(model, output_dir)
-    assets = [(VOCABULARY_FILE, model.vocabulary), (CLASS_NAMES_FILE, model.class_names)]
-    if model.subwords is not None:
-        assets.append((SUBWORDS_FILE, model.subwords))
-    for file_name, lines in assets:
-        with open(os.path.join(output_dir, file_name), "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")

@@ -36,7 +36,6 @@ resume with other settings is refused (`--restart` starts fresh).
 
 import argparse
 import contextlib
-import importlib
 import os
 import shlex
 import shutil
@@ -58,22 +57,10 @@ import keras  # noqa: E402
 
 import zoo  # noqa: E402
 from pipelines import callbacks as zoo_callbacks  # noqa: E402
-from pipelines import cards, run_output, runtime, settings  # noqa: E402
+from pipelines import cards, run_output, runtime, settings, tasks  # noqa: E402
 from pipelines.configs import get_config  # noqa: E402
 from zoo._files import cache_root  # noqa: E402
 from zoo.registry import is_development_install  # noqa: E402
-
-# config["task"] -> the module with train(), evaluate(), evaluation_data(), save(), serving() and warmup_inputs().
-TASKS = {"node_classification": "pipelines.node_classification",
-         "captioning": "pipelines.captioning",
-         "text_classification": "pipelines.text_classification",
-         "translation": "pipelines.translation"}
-
-
-def task_module(config):
-    """The pipelines module of `config["task"]` (train, evaluate, save, serving, warmup_inputs)."""
-    return importlib.import_module(TASKS[config["task"]])
-
 
 def _positive_int(text):
     """argparse type: 0 or fewer epochs would save untrained weights over the shipped ones."""
@@ -209,9 +196,10 @@ def run_settings(name, config, model_kwargs, seed, args):
 def main(argv=None):
     args = parse_args(argv)
     config = get_config(args.name)
-    if config["task"] not in TASKS:
-        raise SystemExit(f"Training for task {config['task']!r} is not implemented yet.")
-    task = task_module(config)
+    try:
+        task = tasks.task_for(config)
+    except ValueError as error:
+        raise SystemExit(f"python -m pipelines.train: {error}") from error
     default_dataset = config["dataset"]
     if args.dataset:
         config["dataset"] = args.dataset.lower()
@@ -302,7 +290,7 @@ def _train_and_write(args, argv, task, run, config, seed, model_kwargs, override
         extra["runtime"] = summary
     try:
         with run_output.staged_output(output_dir) as staging:
-            task.save(model, staging)
+            tasks.save(model, staging, args.name)
             cards.write_card(staging, args.name, command, seed, metrics,
                              builder_kwargs=builder_kwargs, extra=extra)
     except OSError as error:

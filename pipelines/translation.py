@@ -9,7 +9,6 @@ length and padded to the bucket's boundary: static shapes, little padding
 (under `Runtime.static_shapes`, for TPUs, all padded to the longest length).
 """
 
-import os
 
 import keras
 import tensorflow as tf
@@ -22,8 +21,6 @@ from pipelines.data import tatoeba
 from pipelines.runtime import Runtime
 from zoo.models.seq2seq.seq2seq_tokenizer import standardize, with_start_end
 
-SOURCE_VOCABULARY_FILE = "source_vocabulary.txt"
-TARGET_VOCABULARY_FILE = "target_vocabulary.txt"
 # A batch holds pairs whose longer side has fewer tokens than its boundary.
 BUCKET_BOUNDARIES = (8, 12, 16, 24, 32)
 
@@ -163,33 +160,6 @@ def serving(name, weights="trained", beam_width=1):
     return [model, *tables], serve, [tf.TensorSpec(None, tf.string, name="text")]
 
 
-class AlignmentHeatmaps(keras.callbacks.Callback):
-    """Logs the translation of fixed sentences with its alignment: every
-    `every` epochs TensorBoard gets, per sentence, the heatmap of α
-    (target words × source words, `zoo.viz.attention_heatmap_image`)."""
-
-    def __init__(self, translator, texts, logdir, every=1):
-        super().__init__()
-        self.translator = translator
-        self.texts = list(texts)
-        self.writer = tf.summary.create_file_writer(os.path.join(logdir, "alignments"))
-        self.every = every
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every:
-            return
-        from zoo import viz  # matplotlib only when images are logged
-
-        translations, alignments = self.translator.translate(self.texts, return_attention=True)
-        with self.writer.as_default(step=epoch + 1):
-            for i, (translation, alignment) in enumerate(zip(translations, alignments)):
-                image = viz.attention_heatmap_image(
-                    alignment["attention"], alignment["target"], alignment["source"],
-                    title=translation)
-                tf.summary.image(f"alignment/sentence_{i}", image[None])
-        self.writer.flush()
-
-
 def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
           data_dir=None, extra_callbacks=(), runtime=None, model_kwargs=None):
     """Trains entry `name` from scratch (teacher forcing, masked loss;
@@ -250,7 +220,7 @@ def fit(model, data, config, seed, logdir=None, backup_dir=None, epochs=None, ve
         [early_stopping, halve_rate], extra_callbacks, backup_dir=backup_dir, shuffled=train_ds,
         logdir=logdir)
     if logdir:
-        callbacks.append(AlignmentHeatmaps(
+        callbacks.append(zoo_callbacks.AlignmentHeatmaps(
             model, data.sources["validation"][:config["logged_sentences"]], logdir))
     history = trainer.fit(
         train_ds,
@@ -262,13 +232,3 @@ def fit(model, data, config, seed, logdir=None, backup_dir=None, epochs=None, ve
         verbose=verbose,
     )
     return zoo_callbacks.record_best_epoch(history, early_stopping)
-
-
-def save(model, output_dir):
-    """Saves the weights and both vocabularies where `zoo.load` reads them."""
-    os.makedirs(output_dir, exist_ok=True)
-    model.save_weights(os.path.join(output_dir, zoo.registry.WEIGHTS_FILE))
-    for file_name, tokens in ((SOURCE_VOCABULARY_FILE, model.source_vocabulary),
-                              (TARGET_VOCABULARY_FILE, model.target_vocabulary)):
-        with open(os.path.join(output_dir, file_name), "w", encoding="utf-8") as f:
-            f.write("\n".join(tokens) + "\n")

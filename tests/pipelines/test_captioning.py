@@ -13,6 +13,7 @@ from sacrebleu.metrics import BLEU
 import zoo
 from pipelines import captioning as task
 from pipelines import evaluate as evaluate_cli
+from pipelines import tasks
 from pipelines import train as train_cli
 from pipelines.configs import get_config
 from pipelines.data import flickr8k
@@ -70,7 +71,7 @@ def test_train_logs_evaluates_saves_and_loads(toy, config, tmp_path):
     assert all(0 <= v <= 100 for v in metrics.values())
 
     output = tmp_path / "weights" / NAME
-    task.save(model, output)
+    tasks.save(model, output, NAME)
     loaded = zoo.load(NAME, weights=str(output / zoo.registry.WEIGHTS_FILE), **builder_kwargs)
     assert loaded.vocabulary == model.vocabulary
     images = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)).astype("float32")

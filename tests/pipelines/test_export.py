@@ -11,7 +11,6 @@ import tensorflow as tf
 
 import zoo
 from pipelines import cards, export, node_classification
-from pipelines.captioning import VOCABULARY_FILE
 from pipelines.data import flickr8k, planetoid
 from tests.pipelines.fresh_serving import read_warmup_requests, serve_in_fresh_process
 from tests.weights_isolation import use_only_weights_dir
@@ -31,7 +30,7 @@ def _ship(name, model, builder_kwargs, weights_dir, monkeypatch, vocabulary=None
     folder.mkdir(parents=True)
     model.save_weights(str(folder / zoo.registry.WEIGHTS_FILE))
     if vocabulary:
-        assets = {VOCABULARY_FILE: vocabulary, **(assets or {})}
+        assets = {zoo.info(name)["assets"]["vocabulary"]: vocabulary, **(assets or {})}
     for file_name, lines in (assets or {}).items():
         (folder / file_name).write_text("\n".join(lines) + "\n")
     cards.write_card(folder, name, "test", 0, {}, builder_kwargs)

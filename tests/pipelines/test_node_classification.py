@@ -83,7 +83,7 @@ def test_full_graph_validation_equals_keras_evaluate(toy_cora, config):
     model, graph, _, history = task.train(
         "gat_cora", config, seed=0, epochs=2, verbose=0, data_dir=toy_cora)
     logs = {}
-    callback = task.FullGraphValidation(graph)
+    callback = task.full_graph_validation(graph)
     callback.set_model(model)
     callback.on_train_begin()
     callback.on_epoch_end(0, logs)

@@ -23,7 +23,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from pipelines import node_classification, runtime
+from pipelines import node_classification, runtime, tasks
 from pipelines import text_classification as text_task
 from pipelines import train as train_cli
 from tests.pipelines.test_node_classification import Interrupt, Recorder
@@ -158,7 +158,7 @@ def test_training_inputs_are_static_under_the_tpu_setting(toy, name, monkeypatch
     monkeypatch.setattr(keras.Model, "fit", fit)
     config, data_dir = toy[name]
     with pytest.raises(OneStepDone):
-        train_cli.task_module(config).train(name, config, seed=0, verbose=0, data_dir=data_dir,
+        tasks.task_for(config).train(name, config, seed=0, verbose=0, data_dir=data_dir,
                                             runtime=runtime.Runtime(static_shapes=True))
     shapes = [spec.shape for spec in tf.nest.flatten(specs[0])]
     assert all(shape.is_fully_defined() for shape in shapes), shapes

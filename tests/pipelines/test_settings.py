@@ -14,7 +14,7 @@ import tensorflow as tf
 
 import zoo
 from pipelines import evaluate as evaluate_cli
-from pipelines import export, settings
+from pipelines import export, settings, tasks
 from pipelines import text_classification as text_task
 from pipelines import train as train_cli
 from pipelines.configs import get_config
@@ -83,7 +83,7 @@ def test_every_listed_key_takes_its_default_and_is_read(name):
     assert parsed[1] == training
     builder = zoo.registry._entry(name).builder
     assert set(architecture) <= set(inspect.signature(builder).parameters)
-    source = inspect.getsource(train_cli.task_module(get_config(name)))
+    source = inspect.getsource(tasks.task_for(get_config(name)))
     for key in training:
         assert key == "seed" or f'config["{key}"]' in source or f'config.get("{key}"' in source, key
 

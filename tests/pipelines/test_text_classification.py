@@ -12,6 +12,7 @@ import tensorflow as tf
 
 import zoo
 from pipelines import evaluate as evaluate_cli
+from pipelines import tasks
 from pipelines import text_classification as task
 from pipelines import train as train_cli
 from pipelines.configs import get_config
@@ -20,6 +21,7 @@ from tests.pipelines.test_captioning import _summary_tags
 from tests.weights_isolation import use_only_weights_dir
 
 NAME = "transformer_encoder_sst2"
+ASSETS = zoo.info(NAME)["assets"]  # builder kwarg -> file name
 
 pytestmark = [pytest.mark.tf_only, pytest.mark.usefixtures("offline_env")]
 
@@ -115,12 +117,12 @@ def test_train_learns_logs_saves_and_loads(config, tmp_path):
     assert {"self_attention/text_0", "self_attention/text_1"} <= _summary_tags(logdir / "attention")
 
     output = tmp_path / "weights" / NAME
-    task.save(model, output)
+    tasks.save(model, output, NAME)
     with h5py.File(output / zoo.registry.WEIGHTS_FILE) as f:
         assert "optimizer" not in f  # inference weights only
     loaded = zoo.load(NAME, weights=str(output / zoo.registry.WEIGHTS_FILE),
-                      vocabulary=str(output / task.VOCABULARY_FILE),
-                      class_names=str(output / task.CLASS_NAMES_FILE), **builder_kwargs)
+                      vocabulary=str(output / ASSETS["vocabulary"]),
+                      class_names=str(output / ASSETS["class_names"]), **builder_kwargs)
     assert loaded.vocabulary == model.vocabulary and loaded.class_names == model.class_names
     ids = model.tokenize(["good film", "awful plot and cast"])
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded(ids)),
@@ -170,8 +172,8 @@ def test_subwords_train_save_load_and_read_words_never_seen(config, tmp_path, mo
     assert model.classify(["the greatly plot", "the awfully plot"])["labels"] == ["pos", "neg"]
 
     use_only_weights_dir(monkeypatch, tmp_path)
-    task.save(model, tmp_path / NAME)
-    assert (tmp_path / NAME / task.SUBWORDS_FILE).read_text() == "\n".join(model.subwords) + "\n"
+    tasks.save(model, tmp_path / NAME, NAME)
+    assert (tmp_path / NAME / ASSETS["subwords"]).read_text() == "\n".join(model.subwords) + "\n"
     loaded = zoo.load(NAME, weights=str(tmp_path / NAME / zoo.registry.WEIGHTS_FILE), **builder_kwargs)
     assert loaded.subwords == model.subwords
     inputs = model.tokenize(["the greatly plot", "awful"])

@@ -9,6 +9,7 @@ import pytest
 
 import zoo
 from pipelines import evaluate as evaluate_cli
+from pipelines import tasks
 from pipelines import train as train_cli
 from pipelines import translation as task
 from pipelines.configs import get_config
@@ -16,6 +17,7 @@ from pipelines.data import tatoeba
 from tests.pipelines.test_captioning import _summary_tags
 
 NAME = "seq2seq_attn_spa_eng"
+ASSETS = zoo.info(NAME)["assets"]  # builder kwarg -> file name
 
 pytestmark = [pytest.mark.tf_only, pytest.mark.usefixtures("offline_env")]
 
@@ -119,12 +121,12 @@ def test_train_learns_logs_saves_and_loads(config, tmp_path):
     np.testing.assert_array_equal(diagonal, [0, 1, 2])  # each word looks at its source word
 
     output = tmp_path / "weights" / NAME
-    task.save(model, output)
+    tasks.save(model, output, NAME)
     with h5py.File(output / zoo.registry.WEIGHTS_FILE) as f:
         assert "optimizer" not in f  # inference weights only
     loaded = zoo.load(NAME, weights=str(output / zoo.registry.WEIGHTS_FILE),
-                      source_vocabulary=str(output / task.SOURCE_VOCABULARY_FILE),
-                      target_vocabulary=str(output / task.TARGET_VOCABULARY_FILE),
+                      source_vocabulary=str(output / ASSETS["source_vocabulary"]),
+                      target_vocabulary=str(output / ASSETS["target_vocabulary"]),
                       **builder_kwargs)
     assert loaded.target_vocabulary == model.target_vocabulary
     texts = ["Cinco rojo.", "Azul azul verde dos."]
@@ -152,6 +154,6 @@ def test_train_cli_on_a_pairs_file_and_evaluate_reproduces_the_card(config, pair
                            "--output-dir", str(output), "--logdir", str(tmp_path / "logs2")])
     card = json.loads((output / zoo.registry.CARD_FILE).read_text())
     assert card["metrics"] == mine and card["dataset"] == "pairs"
-    assert (output / task.SOURCE_VOCABULARY_FILE).is_file()
+    assert (output / ASSETS["source_vocabulary"]).is_file()
     with pytest.raises(SystemExit, match="translation"):
         train_cli.main(["gat_cora", "--pairs", pairs_file])

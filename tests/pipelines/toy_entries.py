@@ -31,7 +31,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from pipelines import runtime
+from pipelines import runtime, tasks
 from pipelines import train as train_cli
 from pipelines.configs import get_config
 from pipelines.data import flickr8k, planetoid
@@ -143,7 +143,7 @@ def train_one_step(name, config, data_dir, runtime):
     `OneStep.record`."""
     probe = OneStep()
     try:
-        train_cli.task_module(config).train(name, config, seed=0, epochs=1, verbose=0,
+        tasks.task_for(config).train(name, config, seed=0, epochs=1, verbose=0,
                                             data_dir=data_dir, runtime=runtime,
                                             extra_callbacks=[probe])
     except OneStepDone:
@@ -168,7 +168,7 @@ def _train(folder, argv):
         name = argv[0]
         config, data_dir = entries[name]
         monkeypatch.setattr(train_cli, "get_config", lambda _: dict(config))
-        task = train_cli.task_module(config)
+        task = tasks.task_for(config)
         if os.environ.get("TOY_NAN_AT_EPOCH"):
             monkeypatch.setattr(task, "train", functools.partial(
                 task.train, extra_callbacks=[PoisonWeights(int(os.environ["TOY_NAN_AT_EPOCH"]))]))
