@@ -59,9 +59,11 @@ if ROOT is None and IN_COLAB:
 if ROOT is None:
     raise RuntimeError("Start Jupyter inside a checkout of attention-zoo, or open this notebook in Colab.")
 if IN_COLAB:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-r", str(ROOT / "requirements.txt")],
+    # The package's version ranges (pyproject.toml), which Colab's TensorFlow, Keras and NumPy
+    # satisfy as they are, so pip keeps them and pins nothing of the kernel's own (jupyter,
+    # ipykernel). A TPU runtime has JAX and no TensorFlow: pip adds TensorFlow for tf.data and export.
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[serving]"],
                    check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(ROOT)], check=True)
 os.chdir(ROOT)  # `import zoo` and `python -m pipelines...` work from here
 print("attention-zoo at", ROOT, "| smoke mode" if SMOKE else "")
 

@@ -29,8 +29,10 @@
 # `python -m pipelines.train`, evaluates (BLEU and chrF, greedy and beam 4),
 # plots the alignments and exports a SavedModel for TF Serving.
 #
-# **Hardware**: `--strategy auto` trains on a TPU when one is attached
-# (Colab: Runtime → Change runtime type), else on the GPUs, else on the CPU.
+# **Hardware**: `--backend auto` trains on a TPU when one is attached
+# (Colab: Runtime → Change runtime type) with the JAX backend, since Colab's
+# TPU runtimes ship JAX and there is no TPU build of our TensorFlow; else
+# with TensorFlow on the GPUs, else on the CPU. The setup cell says which.
 # The full training (10 epochs over 114k pairs) is slow on a CPU: use a GPU
 # or TPU runtime.
 #
@@ -47,7 +49,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # quieter TensorFlow start-u
 SMOKE = os.environ.get("ZOO_NOTEBOOK_SMOKE") == "1"  # CI: a tiny run on CPU, outputs in a temp folder
 IN_COLAB = "google.colab" in sys.modules
 REPO_URL = ""  # @param {type:"string"}
-STRATEGY = "auto"  # @param ["auto", "tpu", "gpu", "mirrored", "cpu"]
+BACKEND = "auto"  # @param ["auto", "tensorflow", "jax"]
 NAME = "seq2seq_attn_spa_eng"  # @param ["seq2seq_attn_spa_eng", "seq2seq_spa_eng"]
 PAIRS_FILE = ""  # @param {type:"string"}
 
@@ -70,12 +72,19 @@ if ROOT is None and IN_COLAB:
 if ROOT is None:
     raise RuntimeError("Start Jupyter inside a checkout of attention-zoo, or open this notebook in Colab.")
 if IN_COLAB:
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-r", str(ROOT / "requirements.txt")],
+    # The package's version ranges (pyproject.toml), which Colab's TensorFlow, Keras and NumPy
+    # satisfy as they are, so pip keeps them and pins nothing of the kernel's own (jupyter,
+    # ipykernel). A TPU runtime has JAX and no TensorFlow: pip adds TensorFlow for tf.data and export.
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[serving]"],
                    check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(ROOT)], check=True)
 os.chdir(ROOT)  # `import zoo` and `python -m pipelines...` work from here
 
+from pipelines import backends
 from pipelines.notebook import run, work_dir  # importable now that we stand in the checkout
+
+if SMOKE:  # CI also runs a notebook on JAX
+    BACKEND = os.environ.get("ZOO_NOTEBOOK_BACKEND", BACKEND)
+print("training backend:", backends.explain(BACKEND))
 
 WORK = work_dir(SMOKE)  # everything this notebook writes; zoo.load reads WORK/weights
 print("attention-zoo at", ROOT, "| outputs in", WORK, "| smoke mode" if SMOKE else "")
@@ -127,7 +136,7 @@ if IN_COLAB:  # TensorBoard inside the notebook; refresh it while training runs
 # %%
 data_args = ["--pairs", PAIRS_FILE] if PAIRS_FILE else []
 smoke_args = ["--epochs", "1"] if SMOKE else []
-run("-m", "pipelines.train", NAME, "--strategy", STRATEGY, *data_args, *smoke_args,
+run("-m", "pipelines.train", NAME, "--backend", BACKEND, *data_args, *smoke_args,
     "--logdir", WORK / "logs" / NAME, "--output-dir", WORK / "weights" / NAME)
 
 # %% [markdown]

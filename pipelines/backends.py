@@ -43,6 +43,18 @@ def resolve(name):
     return "jax" if tpu_attached() and not tensorflow_has_tpu_build() else "tensorflow"
 
 
+def explain(name):
+    """`resolve(name)` and why, in a sentence (what the notebooks print)."""
+    chosen = resolve(name)
+    if name != "auto":
+        return f"{chosen} (--backend {name})"
+    if chosen == "jax":
+        return ("jax: a TPU is attached and this TensorFlow has no TPU build (tensorflow-tpu "
+                "stops at 2.20), so Keras reaches the TPU through JAX, with DataParallel over "
+                "its cores")
+    return "tensorflow: no TPU is attached, or TensorFlow can use it (GPUs and CPUs)"
+
+
 def requested(argv):
     """The value of `--backend` in `argv` (None if absent); `--backend X`
     and `--backend=X` both count, as argparse reads them."""
