@@ -25,6 +25,15 @@ def test_auto_picks_jax_only_for_a_tpu_tensorflow_cannot_use(monkeypatch, tpu, t
     assert backends.resolve("jax") == "jax" and backends.resolve("tensorflow") == "tensorflow"
 
 
+def test_the_notebooks_say_which_backend_and_why(monkeypatch):
+    monkeypatch.setattr(backends, "tensorflow_has_tpu_build", lambda: False)
+    monkeypatch.setattr(backends, "tpu_attached", lambda: True)
+    assert backends.explain("auto").startswith("jax: a TPU is attached")
+    monkeypatch.setattr(backends, "tpu_attached", lambda: False)
+    assert backends.explain("auto").startswith("tensorflow: no TPU")
+    assert backends.explain("jax") == "jax (--backend jax)"
+
+
 def test_an_unknown_backend_is_refused_by_name():
     with pytest.raises(ValueError, match=r"backend='mxnet'; expected one of tensorflow, jax, auto"):
         backends.resolve("mxnet")
