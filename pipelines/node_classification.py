@@ -33,15 +33,16 @@ def graph_inputs(graph):
     }
 
 
-def split_weights(graph, split):
-    """Per-node loss weights for `split`: 1/|split| · N on its nodes, else 0.
+def split_weights(graph, split, padding=0):
+    """Per-node loss weights for `split`: N'/|split| on its nodes, else 0,
+    for the N' = N + `padding` nodes of the graph (padding nodes last).
 
-    Keras averages a weighted loss over all N nodes ("sum_over_batch_size"),
-    so scaling by N/|split| makes it the mean over the split's nodes, as in
+    Keras averages a weighted loss over all N' nodes ("sum_over_batch_size"),
+    so scaling by N'/|split| makes it the mean over the split's nodes, as in
     the reference code, which keeps the balance with the L2 term right.
     """
-    mask = graph.mask(split).astype("float32")
-    return mask * graph.num_nodes / mask.sum()
+    mask = np.pad(graph.mask(split).astype("float32"), (0, padding))  # [N']
+    return mask * (graph.num_nodes + padding) / mask.sum()
 
 
 def graph_dataset(graph, split, repeat=False):
@@ -82,7 +83,7 @@ def sharded_graph_dataset(graph, split, runtime):
 
         N' = N + p_N, E' = E + p_E, with D | N' and D | E' (D devices)
 
-    The loss weights are `split_weights` of N' nodes. Process i of P feeds
+    The loss weights are `split_weights` of the N' nodes. Process i of P feeds
     the i-th of P consecutive slices of each array.
     """
     devices = runtime.num_devices
@@ -91,13 +92,12 @@ def sharded_graph_dataset(graph, split, runtime):
     pad_nodes, pad_edges = -num_nodes % devices, -num_edges % devices
     if pad_edges and not pad_nodes:
         pad_nodes = devices  # Padding edges need a padding node to point at.
-    mask = np.pad(graph.mask(split).astype("float32"), (0, pad_nodes))
     element = (
         {"node_features": np.pad(inputs["node_features"], ((0, pad_nodes), (0, 0))),
          "edges": np.concatenate([inputs["edges"],
                                   np.full((pad_edges, 2), num_nodes, "int32")])},  # [E', 2]
         np.pad(graph.labels.astype("int32"), (0, pad_nodes)),
-        mask * (num_nodes + pad_nodes) / mask.sum(),
+        split_weights(graph, split, padding=pad_nodes),
     )
     process_rows = lambda array: np.array_split(array, runtime.num_processes)[runtime.process_index]
     element = tf.nest.map_structure(process_rows, element)

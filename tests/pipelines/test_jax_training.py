@@ -9,11 +9,9 @@ them after it installs jax: `python -m pytest -m jax_training`.
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
-import time
 
 import h5py
 import numpy as np
@@ -26,6 +24,7 @@ from pipelines import export, node_classification
 from pipelines.data.planetoid import load_planetoid
 from tests.pipelines.fresh_serving import read_warmup_requests, serve_in_fresh_process
 from tests.pipelines.test_serving_conformance import check_text_classification
+from tests.pipelines.toy_entries import kill_after_backup
 from tests.shared_data import shared_dataset_dir
 from tests.weights_isolation import use_only_weights_dir
 from zoo.registry import CARD_FILE, WEIGHTS_FILE
@@ -255,17 +254,7 @@ def test_a_killed_run_resumes_to_the_result_of_an_uninterrupted_one(tmp_path):
     metadata = tmp_path / "killed" / "logs" / "backup" / "training_metadata.json"
     env = _jax_env(devices=2, TOY_WEIGHTS_NPZ=str(tmp_path / "resumed.npz"))
     killed = _toy_train(tmp_path / "toy", "gat_cora", command(tmp_path / "killed"), env)
-    epoch = 0
-    while epoch < 200:
-        assert killed.poll() is None, f"finished before it was killed: {killed.stdout.read()[-4000:]}"
-        time.sleep(0.01)
-        try:
-            epoch = json.loads(metadata.read_text())["epoch"]
-        except (FileNotFoundError, json.JSONDecodeError):  # Not written yet, or being written.
-            pass
-    killed.send_signal(signal.SIGKILL)
-    killed.communicate()
-    assert killed.returncode == -signal.SIGKILL
+    kill_after_backup(killed, metadata, epoch=200)
     output = _finish(_toy_train(tmp_path / "toy", "gat_cora", command(tmp_path / "killed"), env))
     assert "resuming from epoch" in output
     _finish(_toy_train(tmp_path / "toy", "gat_cora", command(tmp_path / "straight"),

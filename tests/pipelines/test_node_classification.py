@@ -101,6 +101,9 @@ def test_split_weights_average_over_the_split(toy_cora):
     np.testing.assert_allclose(weights[graph.train_index], 12 / 3)
     assert weights.sum() == pytest.approx(12.0)
     assert np.all(weights[~graph.mask("train")] == 0)
+    padded = task.split_weights(graph, "train", padding=2)  # 2 isolated nodes appended
+    np.testing.assert_allclose(padded[graph.train_index], 14 / 3)
+    assert padded.shape == (14,) and padded[12:].tolist() == [0, 0]
 
 
 class FakeModel:

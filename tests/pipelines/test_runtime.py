@@ -11,10 +11,8 @@ import functools
 import json
 import math
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import h5py
 import keras
@@ -27,7 +25,8 @@ from pipelines import node_classification, runtime, tasks
 from pipelines import text_classification as text_task
 from pipelines import train as train_cli
 from tests.pipelines.test_node_classification import Interrupt, Recorder
-from tests.pipelines.toy_entries import OneStepDone, PoisonWeights, toy_entries, train_one_step
+from tests.pipelines.toy_entries import (OneStepDone, PoisonWeights, kill_after_backup,
+                                         toy_entries, train_one_step)
 from zoo.registry import CARD_FILE, WEIGHTS_FILE
 
 pytestmark = [
@@ -222,17 +221,7 @@ def test_killed_training_resumes_to_the_same_result(toy, tmp_path, monkeypatch):
                "--output-dir", tmp_path / "resumed", "--logdir", tmp_path / "logs"]
     metadata = tmp_path / "logs" / "backup" / "training_metadata.json"
     killed = _toy_process("train", tmp_path / "toy", *command)
-    epoch = 0
-    while epoch < 200:
-        assert killed.poll() is None, f"finished before it was killed: {killed.stdout.read()[-4000:]}"
-        time.sleep(0.01)
-        try:
-            epoch = json.loads(metadata.read_text())["epoch"]
-        except (FileNotFoundError, json.JSONDecodeError):  # Not written yet, or being written.
-            pass
-    killed.send_signal(signal.SIGKILL)
-    killed.communicate()
-    assert killed.returncode == -signal.SIGKILL
+    kill_after_backup(killed, metadata, epoch=200)
     assert not (tmp_path / "resumed" / CARD_FILE).exists()
 
     _finish(_toy_process("train", tmp_path / "toy", *command))

@@ -23,7 +23,9 @@ import functools
 import json
 import os
 import pathlib
+import signal
 import sys
+import time
 
 import keras
 import numpy as np
@@ -123,6 +125,22 @@ class OneStep(keras.callbacks.Callback):
                            replicas=model.distribute_strategy.num_replicas_in_sync,
                            dtype_policy=model.dtype_policy.name)
         raise OneStepDone
+
+
+def kill_after_backup(process, metadata, epoch):
+    """SIGKILLs `process` (a training) once the backup's `metadata` file
+    (training_metadata.json) records `epoch` or later."""
+    seen = 0
+    while seen < epoch:
+        assert process.poll() is None, f"finished before it was killed: {process.stdout.read()[-4000:]}"
+        time.sleep(0.01)
+        try:
+            seen = json.loads(pathlib.Path(metadata).read_text())["epoch"]
+        except (FileNotFoundError, json.JSONDecodeError):  # Not written yet, or being written.
+            pass
+    process.send_signal(signal.SIGKILL)
+    process.communicate()
+    assert process.returncode == -signal.SIGKILL
 
 
 class PoisonWeights(keras.callbacks.Callback):
