@@ -99,7 +99,7 @@ def _timers(budget):
     return EpochTimer() if "epochs" in budget else StepBudget(budget["steps"])
 
 
-def _tokens_per_step(name, task, model, data, config):
+def _tokens_per_step(task, model, data, config):
     """Mean real tokens a training step reads: all training tokens / steps per epoch."""
     import tensorflow as tf
 
@@ -145,7 +145,7 @@ def measure(name, budget, evaluate):
     else:
         steps = timer.steps - WARMUP_STEPS
         result["tokens_per_second"] = round(
-            _tokens_per_step(name, task, model, data, config) * steps / timer.seconds)
+            _tokens_per_step(task, model, data, config) * steps / timer.seconds)
         result["ms_per_step"] = round(1000 * timer.seconds / steps, 2)
     if evaluate:
         keras.distribution.set_distribution(None)

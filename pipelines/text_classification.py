@@ -9,7 +9,6 @@ SST-2 phrases are short; under `Runtime.static_shapes`, for TPUs, all
 padded to max_length); evaluation pads to max_length.
 """
 
-
 import keras
 import tensorflow as tf
 
@@ -20,7 +19,6 @@ from pipelines.data import text_classification as text_data
 from pipelines.runtime import Runtime
 from zoo.models.transformer_encoder.subword_tokenizer import subword_vocabulary
 from zoo.models.transformer_encoder.transformer_encoder_backbone import token_ids
-
 
 
 def load_data(config, data_dir=None):
@@ -116,36 +114,38 @@ def eval_dataset(model, texts, labels, batch_size=256, static_shapes=False):
 
 class LogitsOnly(keras.Model):
     """The logits `[B, C]` of a classifier that may also return attention
-    (a dict with "logits"), sharing its weights: what `split_metrics`
-    compiles its metrics on, leaving the classifier's own compile alone."""
+    (a dict with "logits"), sharing its weights, compiled with the weighted
+    metrics `split_metrics` reads; the classifier's own compile is left
+    alone. One per evaluation, so its compiled test step serves every split."""
 
     def __init__(self, classifier, **kwargs):
         super().__init__(**kwargs)
         self.classifier = classifier
+        self.compile(
+            loss=keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, reduction="mean_with_sample_weight"),
+            weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
+                              keras.metrics.SparseCategoricalCrossentropy(from_logits=True,
+                                                                          name="cross_entropy")])
 
     def call(self, inputs):
         outputs = self.classifier(inputs, training=False)
         return outputs["logits"] if isinstance(outputs, dict) else outputs
 
 
-def split_metrics(model, data, split):
+def split_metrics(model, data, split, scorer=None):
     """Accuracy (%) and mean cross-entropy of `model` on `split`'s n texts:
 
         accuracy = 1/n Σ_j [argmax logits_j = y_j]
         loss = 1/n Σ_j -log softmax(logits_j)[y_j]
 
-    Keras' `evaluate` with weighted metrics over full batches (the copies
-    that fill the last one weigh 0): on every backend, and on several
-    processes, where each evaluates its shard and the metrics are summed
-    over all (`predict` would have to fetch rows held by other processes).
+    Keras' `evaluate` of `scorer` (a `LogitsOnly(model)`, made here if not
+    given) with weighted metrics over full batches (the copies that fill
+    the last one weigh 0): on every backend, and on several processes,
+    where each evaluates its shard and the metrics are summed over all
+    (`predict` would have to fetch rows held by other processes).
     """
-    scorer = LogitsOnly(model)
-    scorer.compile(
-        loss=keras.losses.SparseCategoricalCrossentropy(
-            from_logits=True, reduction="mean_with_sample_weight"),
-        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
-                          keras.metrics.SparseCategoricalCrossentropy(from_logits=True,
-                                                                      name="cross_entropy")])
+    scorer = scorer or LogitsOnly(model)
     dataset = eval_dataset(model, data.texts[split], data.labels[split], static_shapes=True)
     results = scorer.evaluate(dataset, verbose=0, return_dict=True)
     return {f"{split}_accuracy": round(100 * float(results["accuracy"]), 2),
@@ -154,10 +154,10 @@ def split_metrics(model, data, split):
 
 def evaluate(model, data, splits=("validation", "test")):
     """Accuracy and loss on each split (the test split only if it has texts)."""
-    metrics = {}
+    metrics, scorer = {}, LogitsOnly(model)
     for split in splits:
         if data.texts.get(split):
-            metrics.update(split_metrics(model, data, split))
+            metrics.update(split_metrics(model, data, split, scorer))
     return metrics
 
 

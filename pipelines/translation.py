@@ -9,7 +9,6 @@ length and padded to the bucket's boundary: static shapes, little padding
 (under `Runtime.static_shapes`, for TPUs, all padded to the longest length).
 """
 
-
 import keras
 import tensorflow as tf
 from sacrebleu.metrics import BLEU, CHRF

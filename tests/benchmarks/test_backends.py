@@ -29,7 +29,7 @@ def test_a_metric_run_of_the_same_unit_counts_as_a_timing_run(monkeypatch):
     entry = bench.run_entry("gat_cora", repeats=3)
     assert len(calls) == 9  # per variant: the metric run and two timing runs
     assert [evaluate for _, _, evaluate in calls[:3]] == [True, False, False]
-    tf_, jax_ = entry["variants"]["tensorflow"], entry["variants"]["jax"]
+    tf_ = entry["variants"]["tensorflow"]
     assert (tf_["best"], tf_["median"], tf_["processes"]) == (21, 22, 3)  # ms: lowest is best
     assert tf_["metrics"] == {"test_accuracy": 80.0}
     assert entry["jax_vs_tensorflow"] == pytest.approx(22 / 65, abs=1e-3)  # < 1: JAX slower
