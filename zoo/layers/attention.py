@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from zoo import ops as zoo_ops
+from zoo._initializers import clone_initializer
 from zoo._validation import (
     assert_choice,
     assert_finite,
@@ -117,11 +118,12 @@ class Attention(keras.layers.Layer):
         self.dropout_layer = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
         self.supports_masking = True  # The output keeps the query's mask.
 
-    def _kernel(self, name, shape):
+    def _kernel(self, name, shape, index):
+        """A weight with its own copy of the kernel initializer (`index`)."""
         return self.add_weight(
             name=name,
             shape=shape,
-            initializer=self.kernel_initializer,
+            initializer=clone_initializer(self.kernel_initializer, index),
             regularizer=self.kernel_regularizer,
         )
 
@@ -136,21 +138,21 @@ class Attention(keras.layers.Layer):
                 "Use score='bilinear' or score='qkv' for vectors of different sizes."
             )
         if self.score == "bilinear":
-            self.kernel = self._kernel("kernel", (dq, dk))  # Wᵀ
+            self.kernel = self._kernel("kernel", (dq, dk), 0)  # Wᵀ
         elif self.score == "additive":
-            self.query_kernel = self._kernel("query_kernel", (dq, units))  # V
-            self.key_kernel = self._kernel("key_kernel", (dk, units))  # U
-            self.score_vector = self._kernel("score_vector", (units, 1))  # w
+            self.query_kernel = self._kernel("query_kernel", (dq, units), 0)  # V
+            self.key_kernel = self._kernel("key_kernel", (dk, units), 1)  # U
+            self.score_vector = self._kernel("score_vector", (units, 1), 2)  # w
         elif self.score == "qkv":
             if self.share_key_value and dk != dv:
                 raise ValueError(
                     "share_key_value=True applies K to the values too, so key and value "
                     f"dims must match. Received: key dim={dk}, value dim={dv}."
                 )
-            self.query_kernel = self._kernel("query_kernel", (dq, units))  # Q
-            self.key_kernel = self._kernel("key_kernel", (dk, units))  # K
+            self.query_kernel = self._kernel("query_kernel", (dq, units), 0)  # Q
+            self.key_kernel = self._kernel("key_kernel", (dk, units), 1)  # K
             if not self.share_key_value:
-                self.value_kernel = self._kernel("value_kernel", (dv, units))  # V
+                self.value_kernel = self._kernel("value_kernel", (dv, units), 2)  # V
 
     def project_key(self, key):
         """What the score reads of the keys `[B, Tv, Dk]`: U h_i (additive),

@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from zoo import ops as zoo_ops
+from zoo._initializers import clone_initializer
 from zoo._validation import (
     assert_choice,
     assert_finite_features,
@@ -141,11 +142,11 @@ class GraphAttention(keras.layers.Layer):
             )
 
         self.kernel = weight("kernel", (node_features_shape[-1], heads * units),
-                             self.kernel_initializer)  # W
+                             clone_initializer(self.kernel_initializer, 0))  # W
         self.attention_source = weight("attention_source", (heads, units),
-                                       self.kernel_initializer)  # u
+                                       clone_initializer(self.kernel_initializer, 1))  # u
         self.attention_target = weight("attention_target", (heads, units),
-                                       self.kernel_initializer)  # v
+                                       clone_initializer(self.kernel_initializer, 2))  # v
         if self.use_bias:
             out = heads * units if self.merge == "concat" else units
             self.bias = weight("bias", (out,), "zeros")

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from zoo import ops as zoo_ops
+from zoo._initializers import clone_initializer
 from zoo._validation import (
     assert_choice,
     assert_finite,
@@ -104,11 +105,12 @@ class MultiHeadAttention(keras.layers.Layer):
         self.dropout_layer = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
         self.supports_masking = True  # The output keeps the query's mask.
 
-    def _dense(self, units, name, kernel_initializer=None):
+    def _dense(self, units, name, kernel_initializer=None, index=0):
+        """A projection; `index` gives it its own copy of the kernel initializer."""
         return keras.layers.Dense(
             units,
             use_bias=self.use_bias,
-            kernel_initializer=kernel_initializer or self.kernel_initializer,
+            kernel_initializer=kernel_initializer or clone_initializer(self.kernel_initializer, index),
             kernel_regularizer=self.kernel_regularizer,
             dtype=self.dtype_policy,
             name=name,
@@ -117,10 +119,10 @@ class MultiHeadAttention(keras.layers.Layer):
     def build(self, query_shape, value_shape, key_shape=None):
         key_shape = value_shape if key_shape is None else key_shape
         heads = self.num_heads
-        self.query_dense = self._dense(heads * self.key_dim, "query")
-        self.key_dense = self._dense(heads * self.key_dim, "key")
-        self.value_dense = self._dense(heads * self.value_dim, "value")
-        self.output_dense = self._dense(self.output_dim or query_shape[-1], "output")
+        self.query_dense = self._dense(heads * self.key_dim, "query", index=0)
+        self.key_dense = self._dense(heads * self.key_dim, "key", index=1)
+        self.value_dense = self._dense(heads * self.value_dim, "value", index=2)
+        self.output_dense = self._dense(self.output_dim or query_shape[-1], "output", index=3)
         self.query_dense.build(query_shape)
         self.key_dense.build(key_shape)
         self.value_dense.build(value_shape)

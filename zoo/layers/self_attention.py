@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from zoo import ops as zoo_ops
+from zoo._initializers import clone_initializer
 from zoo._validation import assert_finite, assert_tensor
 from zoo.layers.multi_head_attention import MultiHeadAttention
 
@@ -12,15 +13,8 @@ def _side_by_side(initializer, widths):
     """Initialises a [D, Σ widths] kernel block by block, each block as its
     own [D, width] kernel: the stacked Q|K|V starts exactly like three
     separate projections (glorot of [D, 3D] would be √2 narrower)."""
-    def block_initializer(index):
-        # A fresh instance per block: one keras initializer repeats its values.
-        config = initializer.get_config()
-        if config.get("seed") is not None:
-            config["seed"] += index
-        return type(initializer).from_config(config)
-
     def initialize(shape, dtype=None):
-        blocks = [block_initializer(i)((shape[0], width), dtype=dtype)
+        blocks = [clone_initializer(initializer, i)((shape[0], width), dtype=dtype)
                   for i, width in enumerate(widths)]
         return ops.concatenate(blocks, axis=-1)  # [D, Σ widths]
 
@@ -61,7 +55,7 @@ class SelfAttention(MultiHeadAttention):
         heads, dk, dv = self.num_heads, self.key_dim, self.value_dim
         widths = (heads * dk, heads * dk, heads * dv)
         self.qkv_dense = self._dense(sum(widths), "qkv", _side_by_side(self.kernel_initializer, widths))
-        self.output_dense = self._dense(self.output_dim or inputs_shape[-1], "output")
+        self.output_dense = self._dense(self.output_dim or inputs_shape[-1], "output", index=3)
         self.qkv_dense.build(inputs_shape)
         merged = heads * dv if self.merge == "concat" else dv
         self.output_dense.build(tuple(inputs_shape[:-1]) + (merged,))

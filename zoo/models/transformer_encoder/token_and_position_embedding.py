@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from zoo._initializers import clone_initializer
 from zoo._validation import assert_choice, assert_positive_int, assert_rate
 
 POSITION_ENCODINGS = ("learned", "sinusoidal")
@@ -76,18 +77,19 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         self.position_encoding = position_encoding
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
         self.token_embedding = keras.layers.Embedding(
-            vocabulary_size, embedding_dim, embeddings_initializer=self.embeddings_initializer,
-            dtype=self.dtype_policy, name="token_embedding")
+            vocabulary_size, embedding_dim,
+            embeddings_initializer=clone_initializer(self.embeddings_initializer, 0), dtype=self.dtype_policy, name="token_embedding")
         self.position_embedding = None
         if position_encoding == "learned":
             self.position_embedding = keras.layers.Embedding(
-                max_length, embedding_dim, embeddings_initializer=self.embeddings_initializer,
+                max_length, embedding_dim,
+                embeddings_initializer=clone_initializer(self.embeddings_initializer, 1),
                 dtype=self.dtype_policy, name="position_embedding")
         self.subword_embedding = None
         if subword_vocabulary_size is not None:
             self.subword_embedding = keras.layers.Embedding(
                 subword_vocabulary_size, embedding_dim,
-                embeddings_initializer=self.embeddings_initializer,
+                embeddings_initializer=clone_initializer(self.embeddings_initializer, 2),
                 dtype=self.dtype_policy, name="subword_embedding")
         if whole_word_dropout:
             self.seed_generator = keras.random.SeedGenerator(seed)
