@@ -25,7 +25,7 @@ Measured per variant:
   - decoding speed, sentences/s at batch 64: `model.generate` in one
     `tf.function` per beam width (1 and 4), traced once and warmed up on
     one batch, then timed over `--decode-batches` batches of test sentences
-    (a fixed random sample; ids from `model.tokenize_source` beforehand, so
+    (a fixed random sample; ids from `model.preprocessor.source_ids` beforehand, so
     tokenising and detokenising are not timed), and for greedy also the
     whole string → string path (`model.translate_strings` in a tf.function).
 
@@ -98,7 +98,7 @@ def decoding_speed(model, texts):
     """Sentences/s of compiled greedy and beam-4 `generate` on token ids,
     and of greedy `translate_strings` on strings; `texts` in batches of 64."""
     text_batches = [tf.constant(texts[i:i + DECODE_BATCH]) for i in range(0, len(texts), DECODE_BATCH)]
-    token_batches = [model.tokenize_source(batch)[0] for batch in text_batches]
+    token_batches = [model.preprocessor.source_ids(batch)[0] for batch in text_batches]
     # A fixed signature: one trace per function, whatever the batch's width.
     ids = [tf.TensorSpec([None, None], tf.int32)]
     greedy = tf.function(lambda tokens: model.generate(tokens, beam_width=1)["tokens"], input_signature=ids)

@@ -343,7 +343,7 @@ class CaptionAttentionImages(keras.callbacks.Callback):
 
         result = self.captioner.generate(annotations=self.annotations)
         tokens = keras.ops.convert_to_numpy(result["tokens"])
-        captions = self.captioner.detokenize(tokens)
+        captions = self.captioner.preprocessor.captions(tokens)
         h, w = self.captioner.encoder.grid_shape
         with self.writer.as_default(step=epoch + 1):
             for i, caption in enumerate(captions):

@@ -18,6 +18,8 @@ from pipelines import callbacks as zoo_callbacks
 from pipelines import batching, serving_checks, settings
 from pipelines.data import flickr8k
 from pipelines.runtime import Runtime
+from zoo.models.show_attend_tell.show_attend_tell_preprocessor import standardize_caption
+from zoo.models.word_tokenizer import PAD, UNK
 
 SPLITS = flickr8k.SPLITS
 
@@ -46,22 +48,20 @@ def encode_images(encoder, paths, batch_size=32, static_shapes=False):
     return encoder.predict(images, verbose=0)[:count].astype("float32", copy=False)
 
 
-def prepare_data(dataset, encoder, vocabulary, max_length, static_shapes=False):
-    """Caches features (`encode_images`) and tokenises captions (`[START]
-    ... [END]`, 0-padded to max_length + 1 so that inputs and targets are
-    max_length long)."""
-    vectorizer = flickr8k.caption_vectorizer(vocabulary[2:], max_length + 1)
+def prepare_data(dataset, model, static_shapes=False):
+    """Caches features (`encode_images`, by the model's encoder) and
+    tokenises captions with the model's preprocessor (`[START] ... [END]`,
+    0-padded to max_length + 1 so that inputs and targets are max_length
+    long)."""
     features, image_index, tokens = {}, {}, {}
     for split in SPLITS:
         names = dataset.splits[split]
-        features[split] = encode_images(encoder, dataset.image_paths(split),
+        features[split] = encode_images(model.encoder, dataset.image_paths(split),
                                         static_shapes=static_shapes)
         pairs = [(i, c) for i, name in enumerate(names) for c in dataset.captions[name]]
         image_index[split] = np.array([i for i, _ in pairs], "int32")
-        tokens[split] = keras.ops.convert_to_numpy(  # a TensorFlow or JAX tensor, per backend
-            flickr8k.tokenize_captions(vectorizer, [c for _, c in pairs]))
-        tokens[split] = tokens[split].astype("int32")
-    return CaptionData(dataset, list(vocabulary), features, image_index, tokens)
+        tokens[split] = model.preprocessor([c for _, c in pairs]).numpy()
+    return CaptionData(dataset, list(model.vocabulary), features, image_index, tokens)
 
 
 def caption_dataset(data, split, batch_size, shuffle=False, seed=0):
@@ -110,7 +110,7 @@ def caption_split(model, data, split, beam_width=1, batch_size=50):
     captions = []
     features = data.features[split]
     for start in range(0, len(features), batch_size):
-        captions += model.detokenize(generate(features[start:start + batch_size])["tokens"])
+        captions += model.preprocessor.captions(generate(features[start:start + batch_size])["tokens"])
     return captions
 
 
@@ -122,7 +122,7 @@ def corpus_bleu(hypotheses, references):
     if len(counts) != 1:
         raise ValueError(f"Every image needs the same number of references. Received: {sorted(counts)}")
     flat = [c for refs in references for c in refs]
-    flat = [s.decode() for s in flickr8k.standardize_caption(flat).numpy()]
+    flat = [s.decode() for s in standardize_caption(flat).numpy()]
     per_image = counts.pop()
     streams = [flat[k::per_image] for k in range(per_image)]  # one list per reference slot
     return {f"bleu{n}": round(BLEU(max_ngram_order=n).corpus_score(hypotheses, streams).score, 2)
@@ -143,8 +143,7 @@ def evaluate(model, data, split="test", beam_widths=(1, 3)):
 def evaluation_data(model, config, data_dir=None):
     """The `CaptionData` `evaluate` needs (features from the model's own
     encoder, captions in its vocabulary), for `pipelines.evaluate`."""
-    return prepare_data(flickr8k.load_flickr8k(data_dir), model.encoder, model.vocabulary,
-                        model.max_length)
+    return prepare_data(flickr8k.load_flickr8k(data_dir), model)
 
 
 def decode_images(image_bytes, image_size):
@@ -185,17 +184,13 @@ def serving(name, weights="trained", beam_width=3):
     """(what to track, serving function, input signature) for `pipelines.export`:
     image bytes in; caption, attention `[B, T, h, w]` and per-item error out."""
     model = zoo.load(name, weights=weights)
-    vocabulary = tf.constant(model.vocabulary)
     size = model.encoder.image_size
     h, w = model.encoder.grid_shape
 
     def captioned(image_bytes):
         images, ok = decode_images(image_bytes, size)  # uint8 decoded: pixels in [0, 255]
         result = model.generate(images, beam_width=beam_width)
-        tokens = result["tokens"]  # [B, T]
-        keep = (tokens != 0) & (tokens != model.end_id)  # generate pads after [END]
-        words = tf.ragged.boolean_mask(tf.gather(vocabulary, tokens), keep)
-        caption = tf.strings.reduce_join(words, axis=1, separator=" ")
+        caption = model.preprocessor.detokenize(result["tokens"])  # [B]
         attention = tf.reshape(result["attention"], [-1, model.max_length, h, w])  # [B, T, L] -> [B, T, h, w]
         return {
             "caption": tf.where(ok, caption, ""),
@@ -243,12 +238,11 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
     words = flickr8k.build_vocabulary(
         [c for name_ in dataset.splits["train"] for c in dataset.captions[name_]],
         min_count=config["min_count"])
-    vocabulary = flickr8k.caption_vectorizer(words, 1).get_vocabulary()
+    vocabulary = [PAD, UNK] + words
     with runtime.scope():
         model = zoo.load(name, weights=None, vocabulary=vocabulary,
                          encoder_weights=config["encoder_weights"], **(model_kwargs or {}))
-    data = prepare_data(dataset, model.encoder, vocabulary, model.max_length,
-                        static_shapes=runtime.static_shapes)
+    data = prepare_data(dataset, model, static_shapes=runtime.static_shapes)
 
     with runtime.scope():
         trainer = decoder_model(model, model.max_length)

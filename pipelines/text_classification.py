@@ -1,8 +1,8 @@
 """The text classification task (transformer encoder on SST-2, or on the
 user's own TSV files): tf.data input, training, accuracy, export.
 
-Texts are tokenised inside tf.data by the model's own `TextVectorization`
-(`TransformerEncoderClassifier.tokenizer`), so training, `classify` and the
+Texts are tokenised inside tf.data by the model's own preprocessor
+(`TransformerEncoderClassifier.preprocessor`), so training, `classify` and the
 exported SavedModel see the same ids. Training batches are bucketed by
 length (padded to 8, 16, 32 or max_length tokens: static shapes, and most
 SST-2 phrases are short; under `Runtime.static_shapes`, for TPUs, all
@@ -19,6 +19,7 @@ from pipelines.data import text_classification as text_data
 from pipelines.runtime import Runtime
 from zoo.models.transformer_encoder.subword_tokenizer import subword_vocabulary
 from zoo.models.transformer_encoder.transformer_encoder_backbone import token_ids
+from zoo.models.transformer_encoder import transformer_encoder_preprocessor as preprocessing
 
 
 def load_data(config, data_dir=None):
@@ -34,11 +35,12 @@ def load_data(config, data_dir=None):
 
 
 def build_vocabulary(texts, standardize, max_tokens=None):
-    """``["", "[UNK]", words by frequency...]`` of the training texts, with
-    the standardisation the classifier's tokenizer will use."""
+    """``["", "[UNK]", words by frequency...]`` of the training texts,
+    standardised as the classifier's preprocessor will standardise them."""
     vectorizer = keras.layers.TextVectorization(
-        max_tokens=max_tokens, standardize=standardize, split="whitespace")
-    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(1024))
+        max_tokens=max_tokens, standardize=None, split="whitespace")
+    vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(1024)
+                     .map(lambda batch: preprocessing.standardize(batch, standardize)))
     return vectorizer.get_vocabulary()
 
 
@@ -50,11 +52,11 @@ def build_subwords(vocabulary, subword_lengths):
 
 
 def token_dataset(model, texts, labels):
-    """(inputs, label) per example: `model.tokenize`'s inputs of one text
+    """(inputs, label) per example: the preprocessor's inputs of one text
     cut to its n <= max_length real tokens (ids int32 `[n]`; with subwords
     also `[n, S]` n-gram ids)."""
     def tokenize(text, label):
-        inputs = model.tokenize(text[None])  # [1, max_length, ...]
+        inputs = model.preprocessor(text[None])  # [1, max_length, ...]
         length = tf.math.count_nonzero(token_ids(inputs)[0], dtype=tf.int32)  # ids are 0 only after the words
         return tf.nest.map_structure(lambda x: x[0, :length], inputs), label
 
@@ -95,15 +97,15 @@ def eval_dataset(model, texts, labels, batch_size=256, static_shapes=False):
     if not static_shapes:
         return (tf.data.Dataset.from_tensor_slices((texts, labels))
                 .batch(batch_size)
-                .map(lambda t, y: (model.tokenize(t), y), num_parallel_calls=tf.data.AUTOTUNE)
+                .map(lambda t, y: (model.preprocessor(t), y), num_parallel_calls=tf.data.AUTOTUNE)
                 .prefetch(tf.data.AUTOTUNE))
     (texts, labels), weights = batching.full_batches([texts, labels], batch_size)
 
     def tokenize(text, label, weight):
-        # `tokenize` leaves the batch dimension unknown; Keras' multi-process
+        # The preprocessor leaves the batch dimension unknown; Keras' multi-process
         # sharding reads the batch size from the static shapes.
         inputs = tf.nest.map_structure(lambda x: tf.ensure_shape(x, [batch_size, *x.shape[1:]]),
-                                       model.tokenize(text))
+                                       model.preprocessor(text))
         return inputs, label, weight
 
     return (tf.data.Dataset.from_tensor_slices((texts, labels, weights))
@@ -184,11 +186,10 @@ def serving(name, weights="trained"):
     attention `[B, H, T, T]` out."""
     model = zoo.load(name, weights=weights, return_attention=True)
     class_names = tf.constant(model.class_names)
-    vocabulary = tf.constant(model.vocabulary)
 
     def serve(text):
         text = serving_checks.batch_of_strings("text", text)  # as classify(): [B], UTF-8
-        inputs = model.tokenize(text)
+        inputs = model.preprocessor(text)
         ids = token_ids(inputs)  # [B, max_length]
         outputs = model(inputs, training=False)
         label = tf.argmax(outputs["probabilities"], axis=-1, output_type=tf.int32)
@@ -196,14 +197,12 @@ def serving(name, weights="trained"):
             "label": label,
             "class_name": tf.gather(class_names, label),
             "probabilities": outputs["probabilities"],
-            "tokens": tf.gather(vocabulary, ids),  # "" where padded
+            "tokens": model.preprocessor.tokenizer.tokens(ids),  # "" where padded
             "attention": outputs["attention"][-1],
         }
 
     # The tokenizers' lookup tables are not among the model's tracked layers.
-    tracked = [model, model.tokenizer]
-    if model.subword_tokenizer:
-        tracked.append(model.subword_tokenizer.lookup)
+    tracked = [model, *model.preprocessor.lookup_layers]
     # Any shape: a scalar or 2-D request must reach the check (serving_checks).
     return tracked, serve, [tf.TensorSpec(None, tf.string, name="text")]
 
@@ -247,7 +246,7 @@ def train(name, config, seed, logdir=None, backup_dir=None, epochs=None, verbose
 
 def fit(model, data, config, seed, logdir=None, backup_dir=None, epochs=None, verbose=2,
         extra_callbacks=(), runtime=None):
-    """Fits any classifier with `tokenize` and `max_length` (the zoo's, or a
+    """Fits any classifier with a `preprocessor` and `max_length` (the zoo's, or a
     benchmark's baseline) the way the zoo entry is trained; returns the
     Keras History with `best_epoch` and `epochs_run`. Under a `runtime`
     strategy the model must have been built in `runtime.scope()`."""

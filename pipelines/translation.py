@@ -1,9 +1,9 @@
 """The translation task (seq2seq on Tatoeba spa→eng, or the user's own pair
 file): tf.data input, teacher-forced training, BLEU and chrF, export.
 
-Sentences are tokenised inside tf.data by the model's own tokenizers
-(`Seq2SeqTranslator.source_tokenizer` / `target_tokenizer`: tensorflow-text
-normalisation and keras `TextVectorization`), so training, `translate` and
+Sentences are tokenised inside tf.data by the model's own preprocessor
+(`Seq2SeqTranslator.preprocessor`: tensorflow-text normalisation and keras
+`TextVectorization`), so training, `translate` and
 the exported SavedModel read the same ids. Training batches are bucketed by
 length and padded to the bucket's boundary: static shapes, little padding
 (under `Runtime.static_shapes`, for TPUs, all padded to the longest length).
@@ -18,7 +18,8 @@ from pipelines import callbacks as zoo_callbacks
 from pipelines import batching, serving_checks, settings
 from pipelines.data import tatoeba
 from pipelines.runtime import Runtime
-from zoo.models.seq2seq.seq2seq_tokenizer import standardize, with_start_end
+from zoo.models.seq2seq.seq2seq_preprocessor import standardize
+from zoo.models.word_tokenizer import END, START
 
 # A batch holds pairs whose longer side has fewer tokens than its boundary.
 BUCKET_BOUNDARIES = (8, 12, 16, 24, 32)
@@ -39,7 +40,7 @@ def build_vocabulary(texts, max_tokens=None, add_start_end=False):
     (with [START]/[END] for a target language), at most `max_tokens`."""
     def prepare(batch):
         batch = standardize(batch)
-        return with_start_end(batch) if add_start_end else batch
+        return tf.strings.join([START, batch, END], separator=" ") if add_start_end else batch
 
     vectorizer = keras.layers.TextVectorization(max_tokens=max_tokens, standardize=None,
                                                 split="whitespace")
@@ -50,13 +51,8 @@ def build_vocabulary(texts, max_tokens=None, add_start_end=False):
 def pair_dataset(model, sources, targets):
     """(source ids `[n]`, target ids `[m]`) per pair, truncated to the
     model's lengths; the target is ``[START] … [END]``."""
-    def tokenize(source, target):
-        source = model.source_tokenizer.ragged(source[None])[0][:model.max_source_length]
-        target = model.target_tokenizer.ragged(target[None])[0][:model.max_target_length + 1]
-        return source, target
-
     return (tf.data.Dataset.from_tensor_slices((sources, targets))
-            .map(tokenize, num_parallel_calls=tf.data.AUTOTUNE))
+            .map(model.preprocessor.pair, num_parallel_calls=tf.data.AUTOTUNE))
 
 
 def _teacher_forcing(source, target):
@@ -154,7 +150,7 @@ def serving(name, weights="trained", beam_width=1):
         return {"translation": result["translation"], "attention": result["attention"]}
 
     # The tokenizers' lookup tables are not among the model's tracked layers.
-    tables = [model.source_tokenizer.lookup, model.target_tokenizer.lookup]
+    tables = model.preprocessor.lookup_layers
     # Any shape: a scalar or 2-D request must reach the check (serving_checks).
     return [model, *tables], serve, [tf.TensorSpec(None, tf.string, name="text")]
 

@@ -14,11 +14,11 @@ The split is fixed (DESIGN.md §6): images ranked by the sha1 hex digest of
 their file name; the first 100 are test, the next 50 validation, the rest
 train.
 
-Text goes through ``standardize_caption`` (lower case, ``[a-z0-9 ]`` only) and
-a ``keras.layers.TextVectorization`` whose vocabulary starts with
-``["", "[UNK]", "[START]", "[END]"]``; images are decoded and resized to a
-square float32 ``[S, S, 3]`` in ``[0, 255]``. Every text and image function is
-a TensorFlow op, usable inside ``tf.data`` and ``tf.function`` (and so inside
+Captions are standardised as the captioner's preprocessor standardises them
+(``standardize_caption``: lower case, ``[a-z0-9 ]`` only), which the vocabulary
+is built from; the preprocessor turns them into ids. Images are decoded and
+resized to a square float32 ``[S, S, 3]`` in ``[0, 255]``. Every image function
+is a TensorFlow op, usable inside ``tf.data`` and ``tf.function`` (and so inside
 an exported serving graph).
 
 Example:
@@ -28,9 +28,6 @@ Example:
 {'train': 650, 'validation': 50, 'test': 100}
 >>> vocabulary = build_vocabulary(
 ...     [c for name in data.splits["train"] for c in data.captions[name]])  # doctest: +SKIP
->>> vectorizer = caption_vectorizer(vocabulary, sequence_length=24)  # doctest: +SKIP
->>> tokenize_captions(vectorizer, ["A dog runs ."])  # doctest: +SKIP
-<tf.Tensor: shape=(1, 24), dtype=int64, numpy=array([[2, 4, 12, 95, 3, 0, ...]])>
 >>> images = image_dataset(data.image_paths("test"), image_size=224, batch_size=32)  # doctest: +SKIP
 """
 
@@ -43,7 +40,6 @@ import hashlib
 import pathlib
 import re
 
-import keras
 import tensorflow as tf
 
 from pipelines.data.download import (
@@ -53,22 +49,24 @@ from pipelines.data.download import (
     resolve_dataset_dir,
     sha256_file,
 )
+from zoo.models.show_attend_tell.show_attend_tell_preprocessor import standardize_caption
+from zoo.models.word_tokenizer import END, START
 
 __all__ = [
     "SPECIAL_TOKENS",
     "Flickr8k",
     "build_vocabulary",
-    "caption_vectorizer",
     "decode_image",
     "image_dataset",
     "load_flickr8k",
     "load_image",
     "split_images",
     "standardize_caption",
-    "tokenize_captions",
 ]
 
-SPECIAL_TOKENS = ("[START]", "[END]")
+# The words of a caption vocabulary start with these: after "" and "[UNK]",
+# [START] is id 2 and [END] id 3.
+SPECIAL_TOKENS = (START, END)
 SPLITS = ("train", "validation", "test")
 _CAPTIONS_FILE = "captions.txt"
 _SUMS_FILE = "SHA256SUMS"
@@ -284,40 +282,14 @@ def _read_captions(folder):
     return captions
 
 
-def standardize_caption(text):
-    """Lower-cases a caption and keeps only ``[a-z0-9]`` words separated by single spaces.
-
-    Every character outside ``[a-z0-9 ]`` after ``tf.strings.lower`` (which
-    lower-cases ASCII only) becomes a space, so punctuation splits words
-    (``"dog's"`` -> ``"dog s"``) and a non-ASCII letter is dropped
-    (``"café"`` -> ``"caf"``). A TensorFlow op: works inside ``tf.data`` and
-    ``tf.function``.
-
-    Args:
-        text: string tensor (or str / list of str) of any shape.
-
-    Returns:
-        A string tensor of the same shape.
-
-    Example:
-
-    >>> standardize_caption("A dog, running!  Fast.").numpy()
-    b'a dog running fast'
-    """
-    text = tf.strings.lower(tf.convert_to_tensor(text, dtype=tf.string))
-    text = tf.strings.regex_replace(text, r"[^a-z0-9 ]", " ")
-    text = tf.strings.regex_replace(text, r" +", " ")
-    return tf.strings.strip(text)
-
-
 def build_vocabulary(captions, min_count=2) -> list[str]:
-    """Builds the word list for ``caption_vectorizer`` from raw captions.
+    """Builds the caption vocabulary's words from raw captions.
 
     Captions are standardized with ``standardize_caption`` and split on
     spaces. Words seen at least ``min_count`` times are kept, most frequent
     first, ties alphabetical, after the ``SPECIAL_TOKENS``. The padding token
-    ``""`` and ``"[UNK]"`` are not included: ``TextVectorization`` adds them
-    in front (ids 0 and 1), so ``[START]`` is id 2 and ``[END]`` id 3.
+    ``""`` and ``"[UNK]"`` are not included: the vocabulary is
+    ``["", "[UNK]"] + words``, so ``[START]`` is id 2 and ``[END]`` id 3.
 
     Args:
         captions: iterable of raw caption strings (e.g. the train captions).
@@ -338,50 +310,6 @@ def build_vocabulary(captions, min_count=2) -> list[str]:
     words = sorted((word for word, count in counts.items() if count >= min_count),
                    key=lambda word: (-counts[word], word))
     return list(SPECIAL_TOKENS) + words
-
-
-def caption_vectorizer(vocabulary, sequence_length) -> keras.layers.TextVectorization:
-    """Returns the ``TextVectorization`` that maps standardized captions to ids.
-
-    The layer does no standardization of its own (``[START]``/``[END]`` must
-    survive) and splits on whitespace. Its ``get_vocabulary()`` is
-    ``["", "[UNK]", "[START]", "[END]", ...]``: 0 pads, 1 is any unknown word.
-    Passing that list back as ``vocabulary`` builds the same layer.
-
-    Args:
-        vocabulary: list of tokens, as returned by ``build_vocabulary``.
-        sequence_length: output length; shorter sequences are 0-padded,
-            longer ones truncated.
-    """
-    if isinstance(sequence_length, bool) or not isinstance(sequence_length, int) or sequence_length < 1:
-        raise ValueError(f"`sequence_length` must be an int >= 1. Received: sequence_length={sequence_length!r}")
-    return keras.layers.TextVectorization(
-        standardize=None,
-        split="whitespace",
-        output_mode="int",
-        output_sequence_length=sequence_length,
-        vocabulary=list(vocabulary),
-    )
-
-
-def tokenize_captions(vectorizer, texts):
-    """Maps raw captions to ``[START] words [END]`` token ids.
-
-    The text is ``"[START] " + standardize_caption(texts) + " [END]"``, then
-    ``vectorizer``. Sequences are 0-padded at the end to the vectorizer's
-    ``output_sequence_length``; a caption longer than that is truncated from
-    the end, which cuts its ``[END]`` token too (choose the length so that
-    the captions you train on fit). A TensorFlow op: works in ``tf.data``.
-
-    Args:
-        vectorizer: the layer from ``caption_vectorizer``.
-        texts: string tensor ``[B]`` (or a scalar string, giving ``[L]``).
-
-    Returns:
-        int64 tensor ``[B, sequence_length]``.
-    """
-    words = standardize_caption(texts)
-    return vectorizer(tf.strings.join([SPECIAL_TOKENS[0] + " ", words, " " + SPECIAL_TOKENS[1]]))
 
 
 def decode_image(image_bytes, image_size):

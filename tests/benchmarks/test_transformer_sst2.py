@@ -92,7 +92,7 @@ def test_keras_mha_baseline_computes_the_zoo_models_function(norm_first):
     baseline = bench.baseline_classifier("keras_mha", arch, vocabulary, ["a", "b"], "lower")
     assert bench.count_parameters(baseline) == bench.count_parameters(zoo_model)
     copy_zoo_weights(zoo_model, baseline)
-    ids = zoo_model.tokenize(["w1 w2 w3", "w4 w5 w6 w7 w8 w9 w10 w11 w12", ""])
+    ids = zoo_model.preprocessor(["w1 w2 w3", "w4 w5 w6 w7 w8 w9 w10 w11 w12", ""])
     np.testing.assert_allclose(ops.convert_to_numpy(baseline(ids)), ops.convert_to_numpy(zoo_model(ids)),
                                atol=1e-5)
     weights = ops.convert_to_numpy(baseline.backbone(ids)["attention"][-1])  # [B, H, T, T]

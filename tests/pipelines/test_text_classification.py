@@ -124,7 +124,7 @@ def test_train_learns_logs_saves_and_loads(config, tmp_path):
                       vocabulary=str(output / ASSETS["vocabulary"]),
                       class_names=str(output / ASSETS["class_names"]), **builder_kwargs)
     assert loaded.vocabulary == model.vocabulary and loaded.class_names == model.class_names
-    ids = model.tokenize(["good film", "awful plot and cast"])
+    ids = model.preprocessor(["good film", "awful plot and cast"])
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded(ids)),
                                   keras.ops.convert_to_numpy(model(ids)))
     assert loaded.classify(["the good film", "an awful plot"])["labels"] == ["pos", "neg"]
@@ -176,6 +176,6 @@ def test_subwords_train_save_load_and_read_words_never_seen(config, tmp_path, mo
     assert (tmp_path / NAME / ASSETS["subwords"]).read_text() == "\n".join(model.subwords) + "\n"
     loaded = zoo.load(NAME, weights=str(tmp_path / NAME / zoo.registry.WEIGHTS_FILE), **builder_kwargs)
     assert loaded.subwords == model.subwords
-    inputs = model.tokenize(["the greatly plot", "awful"])
+    inputs = model.preprocessor(["the greatly plot", "awful"])
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded(inputs)),
                                   keras.ops.convert_to_numpy(model(inputs)))

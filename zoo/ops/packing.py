@@ -13,12 +13,13 @@ def _shapes_may_depend_on_data():
         return True
     if backend != "tensorflow":
         return False
-    # TensorFlow's own test for an XLA context (what tf.function(jit_compile=True)
-    # and TPU replication enter); there is no public one.
+    # The TensorFlow backend's own question, so asked of TensorFlow, here
+    # only: is this graph, or one it is nested in, compiled by XLA
+    # (tf.function(jit_compile=True), TPU replication)? `tf.__internal__` is
+    # the API TensorFlow exports for Keras; there is no public one.
     import tensorflow as tf
-    from tensorflow.python.ops import control_flow_util
 
-    return not control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph())
+    return tf.__internal__.get_enclosing_xla_context() is None
 
 
 def token_positions(mask):

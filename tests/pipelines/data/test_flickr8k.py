@@ -13,14 +13,12 @@ from pipelines.data.flickr8k import (
     SPECIAL_TOKENS,
     Flickr8k,
     build_vocabulary,
-    caption_vectorizer,
     decode_image,
     image_dataset,
     load_flickr8k,
     load_image,
     split_images,
     standardize_caption,
-    tokenize_captions,
 )
 
 NAMES = [f"img{i:02d}_{i * 7919 % 1000:03d}.jpg" for i in range(12)]
@@ -200,27 +198,6 @@ def test_build_vocabulary_min_count():
     assert build_vocabulary([]) == list(SPECIAL_TOKENS)
     with pytest.raises(ValueError, match="min_count=0"):
         build_vocabulary(captions, min_count=0)
-
-
-@pytest.mark.tf_only
-def test_tokenize_captions():
-    vectorizer = caption_vectorizer(["[START]", "[END]", "dog", "the", "a"], sequence_length=7)
-    assert vectorizer.get_vocabulary()[:4] == ["", "[UNK]", "[START]", "[END]"]
-    ids = tokenize_captions(vectorizer, tf.constant(["The dog!", "A zebra, a dog.", "a a a a a a a a"]))
-    assert ids.shape == (3, 7)
-    np.testing.assert_array_equal(ids.numpy(), [
-        [2, 5, 4, 3, 0, 0, 0],   # [START] the dog [END], zero padding
-        [2, 6, 1, 6, 4, 3, 0],   # zebra is unknown -> 1
-        [2, 6, 6, 6, 6, 6, 6],   # too long: truncated, [END] cut
-    ])
-    mapped = tf.data.Dataset.from_tensor_slices(["dog", "the dog"]).batch(2).map(
-        lambda texts: tokenize_captions(vectorizer, texts))
-    np.testing.assert_array_equal(next(iter(mapped)).numpy(), [[2, 4, 3, 0, 0, 0, 0], [2, 5, 4, 3, 0, 0, 0]])
-    # The vocabulary it reports rebuilds the same layer.
-    again = caption_vectorizer(vectorizer.get_vocabulary(), sequence_length=7)
-    assert again.get_vocabulary() == vectorizer.get_vocabulary()
-    with pytest.raises(ValueError, match="sequence_length=0"):
-        caption_vectorizer(["[START]", "[END]"], sequence_length=0)
 
 
 def test_load_image_grayscale_and_rgba_png(tmp_path):

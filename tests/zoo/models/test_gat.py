@@ -43,7 +43,7 @@ INPUT_MAKERS = {
         "images": np.random.default_rng(0).uniform(
             0, 255, (2, model.encoder.image_size, model.encoder.image_size, 3)).astype("float32"),
         "tokens": np.array([[2, 4, 5, 6, 3], [2, 5, 3, 0, 0]], "int32")},
-    "text classification": lambda model: model.tokenize(["a dog runs", "runs"]),
+    "text classification": lambda model: model.preprocessor(["a dog runs", "runs"]),
     "translation": lambda model: {
         "source_tokens": np.array([[2, 3, 4], [3, 0, 0]], "int32"),
         "target_tokens": np.array([[2, 4, 5, 6], [2, 5, 0, 0]], "int32")},

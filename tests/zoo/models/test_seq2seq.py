@@ -1,4 +1,4 @@
-"""The seq2seq family: tokenizer, encoder masking, teacher forcing equal to
+"""The seq2seq family: preprocessor, encoder masking, teacher forcing equal to
 step-by-step decoding, beam search, and `translate` on any input."""
 
 import warnings
@@ -11,10 +11,10 @@ import tensorflow as tf
 from zoo.models.seq2seq import (
     Seq2SeqDecoder,
     Seq2SeqEncoder,
-    Seq2SeqTokenizer,
+    Seq2SeqPreprocessor,
     build_seq2seq_translator,
 )
-from zoo.models.seq2seq.seq2seq_tokenizer import standardize
+from zoo.models.seq2seq.seq2seq_preprocessor import standardize
 
 SOURCE = ["", "[UNK]", "¿", "?", ".", "dónde", "está", "el", "perro", "corre", "no"]
 TARGET = ["", "[UNK]", "[START]", "[END]", ".", "?", "where", "is", "the", "dog", "runs", "don't"]
@@ -36,24 +36,36 @@ def test_standardize_normalises_case_folds_and_splits_punctuation():
         "¿ dónde está ?", "don't go !", "it's 5.5 % at 7:30 .", "abc"]
 
 
-def test_tokenizer_round_trip_pads_truncates_and_marks_unknown_words():
-    tokenizer = Seq2SeqTokenizer(TARGET, 6, add_start_end=True)
-    ids = tokenizer(tf.constant(["Where is the dog?", "", "the cat runs the dog runs"])).numpy()
-    assert ids.shape == (3, 6) and ids.dtype == np.int32
-    np.testing.assert_array_equal(ids[0], [2, 6, 7, 8, 9, 5])  # [START] … truncated before [END]
-    np.testing.assert_array_equal(ids[1], [2, 3, 0, 0, 0, 0])
-    assert ids[2, 2] == 1  # "cat" is [UNK]
-    text = tokenizer.detokenize(np.array([[2, 6, 7, 8, 9, 5, 3, 10], [11, 10, 4, 3, 0, 0, 0, 0]]))
+def test_preprocessor_pairs_are_standardised_cut_and_marked():
+    preprocessor = Seq2SeqPreprocessor(SOURCE, TARGET, max_source_length=3, max_target_length=4)
+    source, target = preprocessor.pair(tf.constant("¿Dónde está el perro?"),
+                                       tf.constant("Where is the cat?"))
+    np.testing.assert_array_equal(source.numpy(), [2, 5, 6])  # cut to 3
+    np.testing.assert_array_equal(target.numpy(), [2, 6, 7, 8, 1])  # [START] … cut before [END]
+    assert source.dtype == target.dtype == tf.int32
+
+
+def test_preprocessor_source_ids_fit_the_longest_and_keep_the_lengths():
+    preprocessor = Seq2SeqPreprocessor(SOURCE, TARGET, max_source_length=4, max_target_length=4)
+    ids, lengths = preprocessor.source_ids(["¿Dónde?", "", "el perro no corre no corre"])
+    np.testing.assert_array_equal(ids.numpy(), [[2, 5, 3, 0], [0, 0, 0, 0], [7, 8, 10, 9]])
+    np.testing.assert_array_equal(lengths.numpy(), [3, 0, 6])
+
+
+def test_preprocessor_detokenizes_up_to_end_with_punctuation_attached():
+    preprocessor = Seq2SeqPreprocessor(SOURCE, TARGET, max_source_length=4, max_target_length=4)
+    text = preprocessor.detokenize(np.array([[2, 6, 7, 8, 9, 5, 3, 10],
+                                             [11, 10, 4, 3, 0, 0, 0, 0]]))
     assert [t.decode() for t in text.numpy()] == ["where is the dog?", "don't runs."]
 
 
-@pytest.mark.parametrize("vocabulary, kwargs, match", [
-    (["[UNK]", "a"], {}, "must start with"),
-    (["", "[UNK]", "a"], dict(add_start_end=True), r"\[START\]"),
+@pytest.mark.parametrize("source, target, match", [
+    (["[UNK]", "a"], TARGET, "must start with"),
+    (SOURCE, ["", "[UNK]", "a"], r"\[START\]"),
 ])
-def test_tokenizer_rejects_a_malformed_vocabulary(vocabulary, kwargs, match):
+def test_preprocessor_rejects_a_malformed_vocabulary(source, target, match):
     with pytest.raises(ValueError, match=match):
-        Seq2SeqTokenizer(vocabulary, 4, **kwargs)
+        Seq2SeqPreprocessor(source, target, 4, 4)
 
 
 @pytest.mark.parametrize("cell", ["gru", "lstm", "simple_rnn"])

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import zoo
 from zoo.models.show_attend_tell import (
@@ -10,6 +11,7 @@ from zoo.models.show_attend_tell import (
     ImagePreprocessing,
     ShowAttendTellCaptioner,
     ShowAttendTellDecoder,
+    ShowAttendTellPreprocessor,
     build_show_attend_tell_captioner,
     read_vocabulary,
 )
@@ -211,7 +213,22 @@ def test_captioner_caption_and_attention_maps():
 
 def test_captioner_detokenize_stops_at_end():
     model = _captioner()
-    assert model.detokenize(np.array([[4, 5, END, 6, 0], [1, 0, 0, 0, 0]])) == ["a dog", "[UNK]"]
+    captions = model.preprocessor.captions(np.array([[4, 5, END, 6, 0], [1, 0, 0, 0, 0]]))
+    assert captions == ["a dog", "[UNK]"]
+
+
+def test_captioner_preprocessor_standardises_wraps_pads_and_cuts():
+    preprocessor = ShowAttendTellPreprocessor(["", "[UNK]", "[START]", "[END]", "dog", "the", "a"],
+                                              max_length=6)
+    ids = preprocessor(tf.constant(["The dog!", "A zebra, a dog.", "a a a a a a a a"])).numpy()
+    np.testing.assert_array_equal(ids, [
+        [2, 5, 4, 3, 0, 0, 0],   # [START] the dog [END], zero padding
+        [2, 6, 1, 6, 4, 3, 0],   # zebra is unknown -> 1
+        [2, 6, 6, 6, 6, 6, 6],   # too long: cut, [END] with it
+    ])
+    assert ids.dtype == np.int32
+    mapped = tf.data.Dataset.from_tensor_slices(["dog", "the dog"]).batch(2).map(preprocessor)
+    np.testing.assert_array_equal(next(iter(mapped)).numpy(), [[2, 4, 3, 0, 0, 0, 0], [2, 5, 4, 3, 0, 0, 0]])
 
 
 def test_captioner_vocabulary_errors(tmp_path):

@@ -12,7 +12,9 @@ from zoo.models.transformer_encoder import (
     TransformerEncoderClassifier,
     build_transformer_encoder_classifier,
 )
-from zoo.models.transformer_encoder.subword_tokenizer import char_ngrams, split_words, subword_vocabulary
+from zoo.models.transformer_encoder.subword_tokenizer import char_ngrams, subword_vocabulary
+from zoo.models.transformer_encoder.transformer_encoder_preprocessor import (
+    TransformerEncoderPreprocessor)
 
 VOCAB = ["", "[UNK]", "good", "bad", "movie", "not", "a"]
 CLASSES = ["negative", "positive"]
@@ -98,7 +100,7 @@ def test_attention_output_and_merge(merge):
 
 def test_tokenize_is_static_truncates_pads_and_maps_unknown_words():
     model = _classifier()
-    ids = _np(model.tokenize(["Good movie!", "", "a b c d e f g h", "GOOD, not BAD."]))
+    ids = _np(model.preprocessor(["Good movie!", "", "a b c d e f g h", "GOOD, not BAD."]))
     assert ids.dtype == np.int32 and ids.shape == (4, 6)
     np.testing.assert_array_equal(ids[0], [2, 4, 0, 0, 0, 0])
     np.testing.assert_array_equal(ids[1], 0)
@@ -110,7 +112,7 @@ def test_lower_standardisation_keeps_punctuation_tokens():
     vocabulary = ["", "[UNK]", "good", "n't", ",", "!"]
     model = build_transformer_encoder_classifier(vocabulary, CLASSES, standardize="lower", max_length=6,
                                                  num_heads=2, hidden_dim=8, ff_dim=16)
-    np.testing.assert_array_equal(_np(model.tokenize(["GOOD , n't good!"])), [[2, 4, 3, 1, 0, 0]])
+    np.testing.assert_array_equal(_np(model.preprocessor(["GOOD , n't good!"])), [[2, 4, 3, 1, 0, 0]])
     with pytest.raises(ValueError, match="standardize"):
         build_transformer_encoder_classifier(VOCAB, CLASSES, standardize="upper")
 
@@ -121,7 +123,7 @@ def test_tokenize_inside_a_graph_has_a_static_shape():
     if keras.backend.backend() != "tensorflow":
         pytest.skip("tf.function")
     model = _classifier()
-    traced = tf.function(model.tokenize).get_concrete_function(tf.TensorSpec([None], tf.string))
+    traced = tf.function(model.preprocessor).get_concrete_function(tf.TensorSpec([None], tf.string))
     assert traced.output_shapes.as_list() == [None, 6]
 
 
@@ -136,7 +138,7 @@ def test_classify_returns_labels_probabilities_tokens_and_attention():
     assert result["tokens"] == [["good", "movie"], [], ["[UNK]", "not", "bad"], ["a"] * 6]
     assert [a.shape for a in result["attention"]] == [(2, 2, 2), (2, 0, 0), (2, 3, 3), (2, 6, 6)]
     np.testing.assert_allclose(result["attention"][2].sum(-1), 1.0, rtol=1e-5)
-    logits = _np(model(model.tokenize(texts)))
+    logits = _np(model(model.preprocessor(texts)))
     np.testing.assert_allclose(result["probabilities"], _np(keras.ops.softmax(logits)), rtol=1e-5)
     with pytest.raises(ValueError, match="not one string"):
         model.classify("good movie")
@@ -205,15 +207,22 @@ def test_char_ngrams_are_fasttexts_and_the_vocabulary_starts_with_none():
 
 
 @pytest.mark.parametrize("standardize", ["lower_and_strip_punctuation", "lower"])
-def test_subword_words_are_the_word_tokenizers_words(standardize):
-    """Row t of the n-gram ids belongs to token t: both split alike."""
+def test_the_preprocessor_reads_words_as_keras_text_vectorization_and_subwords_alike(standardize):
+    """The ids are those of keras' TextVectorization with the same
+    standardisation (the shipped vocabulary was built by it), and row t of
+    the n-gram ids belongs to token t: both tokenizers split one text."""
     texts = ["It's a GOOD,  good movie!", "  ", "don't -- stop ... ok", "ÉTÉ à Paris"]
     vectorizer = keras.layers.TextVectorization(standardize=standardize, split="whitespace")
     vectorizer.adapt(texts)
     vocabulary = vectorizer.get_vocabulary()
-    ids = _np(vectorizer(texts))  # [B, longest], 0-padded
-    words = [[vocabulary.index(w.decode()) for w in row] for row in split_words(texts, standardize).to_list()]
-    np.testing.assert_array_equal(ids, [row + [0] * (ids.shape[1] - len(row)) for row in words])
+    expected = _np(vectorizer(texts))  # [B, longest], 0-padded
+    preprocessor = TransformerEncoderPreprocessor(
+        vocabulary, expected.shape[1], standardize, subwords=subword_vocabulary(vocabulary[2:], (3, 3)),
+        subword_lengths=(3, 3))
+    inputs, lengths = preprocessor.tokenize(texts)
+    np.testing.assert_array_equal(_np(inputs["token_ids"]), expected)
+    np.testing.assert_array_equal(_np(lengths), (expected > 0).sum(1))
+    np.testing.assert_array_equal((_np(inputs["subword_ids"]) > 0).any(-1), expected > 0)
 
 
 def test_subword_embedding_matches_the_formula():
@@ -247,7 +256,7 @@ def test_whole_word_dropout_drops_known_words_in_training_only():
 
 def test_classifier_with_subwords_reads_unseen_words_from_their_ngrams(tmp_path):
     model = _subword_classifier()
-    inputs = model.tokenize(["a good movie", "goodness"])
+    inputs = model.preprocessor(["a good movie", "goodness"])
     assert set(inputs) == {"token_ids", "subword_ids"}
     assert inputs["token_ids"].shape == (2, 6) and inputs["subword_ids"].shape == (2, 6, 64)
     grams = _np(inputs["subword_ids"])

@@ -4,21 +4,12 @@ import warnings
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 from keras.src.utils.backend_utils import convert_tf_tensor
 
 from zoo._validation import assert_positive_int, text_list
 from zoo.models.decoding import beam_search
-from zoo.models.seq2seq.seq2seq_tokenizer import END, START, Seq2SeqTokenizer
-
-
-def _on_tensorflow(x):
-    """The active backend's tensor as TensorFlow's (itself on TensorFlow);
-    the inverse of keras' `convert_tf_tensor`, which has no public twin."""
-    if keras.backend.backend() == "tensorflow":
-        return tf.convert_to_tensor(x)
-    return tf.convert_to_tensor(ops.convert_to_numpy(x))
+from zoo.models.seq2seq.seq2seq_preprocessor import Seq2SeqPreprocessor
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -31,8 +22,10 @@ class Seq2SeqTranslator(keras.Model):
     The model's own call is the teacher-forced training graph;
     `generate` decodes token ids (greedy or beam search, in-graph) and
     `translate` goes from strings to strings. The model holds both
-    vocabularies, so tokenising, decoding and detokenising are TensorFlow
-    ops that an exported SavedModel carries.
+    vocabularies and its `preprocessor` (a `Seq2SeqPreprocessor`, as a
+    keras-hub task holds one): strings become ids and ids strings there, in
+    TensorFlow ops that tf.data and an exported SavedModel run, while the
+    model computes on the active backend.
 
     Inputs (dict): ``source_tokens`` int `[B, S]` (0-padded), ``target_tokens``
     int `[B, T]` (the target from ``[START]``, 0-padded).
@@ -65,10 +58,9 @@ class Seq2SeqTranslator(keras.Model):
             if len(vocabulary) != layer.vocabulary_size:
                 raise ValueError(f"`{name}` has {len(vocabulary)} tokens but the {layer.name} "
                                  f"embeds vocabulary_size={layer.vocabulary_size}.")
-        # Built first: they check the vocabularies (padding, [UNK], [START], [END]).
-        source_tokenizer = Seq2SeqTokenizer(source_vocabulary, max_source_length)
-        target_tokenizer = Seq2SeqTokenizer(target_vocabulary, max_target_length + 1,
-                                            add_start_end=True)  # [START] + T tokens
+        # Built first: it checks the vocabularies (padding, [UNK], [START], [END]).
+        preprocessor = Seq2SeqPreprocessor(source_vocabulary, target_vocabulary,
+                                           max_source_length, max_target_length)
         if encoder.units != decoder.units:
             raise ValueError("The decoder attends over the encoder's annotations, so their "
                              f"`units` must match. Received: encoder units={encoder.units}, "
@@ -85,24 +77,13 @@ class Seq2SeqTranslator(keras.Model):
         self.target_vocabulary = target_vocabulary
         self.max_source_length = max_source_length
         self.max_target_length = max_target_length
-        self.start_id = target_vocabulary.index(START)
-        self.end_id = target_vocabulary.index(END)
+        self.start_id = preprocessor.target_tokenizer.start_id
+        self.end_id = preprocessor.target_tokenizer.end_id
         # Set through __dict__, outside keras' attribute tracking, so the
         # lookup tables are not part of the weights file (the vocabularies
         # ship as assets); built here, eagerly, because a table first made
         # inside a tf.data or tf.function graph could not be used outside it.
-        self.__dict__["source_tokenizer"] = source_tokenizer
-        self.__dict__["target_tokenizer"] = target_tokenizer
-
-    def tokenize_source(self, texts):
-        """Strings `[B]` → int32 ids `[B, S]` and the lengths `[B]` (before
-        truncation). S is the longest of the batch (at least 1, at most
-        max_source_length): short batches decode faster."""
-        ragged = self.source_tokenizer.ragged(texts)
-        lengths = tf.cast(ragged.row_lengths(), tf.int32)
-        width = tf.clip_by_value(tf.reduce_max(tf.concat([lengths, [1]], 0)), 1,
-                                 self.max_source_length)
-        return ragged.to_tensor(shape=[None, self.max_source_length])[:, :width], lengths
+        self.__dict__["preprocessor"] = preprocessor
 
     def generate(self, source_tokens, beam_width=1, max_length=None, length_normalization=1.0):
         """Token ids, attention and scores of the best translation per source.
@@ -142,31 +123,22 @@ class Seq2SeqTranslator(keras.Model):
         """The in-graph translation of strings `[B]` (the export serves it).
 
         On the TensorFlow backend it is one graph: tokenising, decoding and
-        detokenising. On JAX and PyTorch it runs eagerly: TensorFlow
-        tokenises on the host, the backend decodes, TensorFlow detokenises.
+        detokenising. On JAX and PyTorch it runs eagerly: the preprocessor
+        tokenises on the host, the backend decodes, the preprocessor
+        detokenises.
 
         Returns:
-            dict with ``translation`` string `[B]` (empty for an empty
-            source), ``attention`` `[B, T_out, T_in]` (T_out: the longest
-            translation, with its [END]; T_in: the longest source; rows sum
-            to 1 over the real source tokens), the ids read and written,
-            ``source_tokens`` `[B, T_in]` and ``target_tokens`` `[B, T_out]`,
-            and ``source_lengths`` int32 `[B]` (before truncation).
+            dict of TensorFlow tensors: ``translation`` string `[B]` (empty
+            for an empty source), ``attention`` `[B, T_out, T_in]` (T_out:
+            the longest translation, with its [END]; T_in: the longest
+            source; rows sum to 1 over the real source tokens), the ids read
+            and written, ``source_tokens`` `[B, T_in]` and ``target_tokens``
+            `[B, T_out]`, and ``source_lengths`` int32 `[B]` (before
+            truncation). See `Seq2SeqPreprocessor.translations`.
         """
-        source, lengths = self.tokenize_source(texts)
+        source, lengths = self.preprocessor.source_ids(texts)
         result = self.generate(convert_tf_tensor(source), beam_width=beam_width, max_length=max_length)
-        result = {key: _on_tensorflow(value) for key, value in result.items()}
-        # An empty source translates to an empty string.
-        tokens = tf.where(lengths[:, None] > 0, tf.cast(result["tokens"], tf.int32), 0)
-        written = tf.reduce_sum(tf.cast(tokens != 0, tf.int32), axis=1)  # [B]
-        longest = tf.reduce_max(tf.concat([written, [1]], 0))
-        return {
-            "translation": self.target_tokenizer.detokenize(tokens),
-            "attention": result["attention"][:, :longest],
-            "source_tokens": source,
-            "target_tokens": tokens[:, :longest],
-            "source_lengths": lengths,
-        }
+        return self.preprocessor.translations(result, source, lengths)
 
     def translate(self, texts, beam_width=1, return_attention=False, max_length=None):
         """Translations of a list of strings.
@@ -181,8 +153,7 @@ class Seq2SeqTranslator(keras.Model):
         if not texts:
             return ([], []) if return_attention else []
         result = {k: v.numpy() for k, v in
-                  self.translate_strings(tf.constant(texts, tf.string), beam_width,
-                                         max_length).items()}
+                  self.translate_strings(texts, beam_width, max_length).items()}
         too_long = result["source_lengths"] > self.max_source_length
         if np.any(too_long):
             warnings.warn(f"{int(np.sum(too_long))} of the texts have more than "

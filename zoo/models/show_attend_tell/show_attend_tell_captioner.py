@@ -6,8 +6,7 @@ import keras
 import numpy as np
 
 from zoo._validation import assert_positive_int
-
-START, END = "[START]", "[END]"
+from zoo.models.show_attend_tell.show_attend_tell_preprocessor import ShowAttendTellPreprocessor
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -16,7 +15,8 @@ class ShowAttendTellCaptioner(keras.Model):
 
     The model's own call is the teacher-forced training graph; `generate`
     and `caption` decode (greedy or beam search) and return where each word
-    looked.
+    looked. Captions become ids and ids captions in its `preprocessor` (a
+    `ShowAttendTellPreprocessor`, as a keras-hub task holds one).
 
     Inputs (dict): ``images`` `[B, S, S, 3]` RGB in [0, 255], ``tokens`` int
     `[B, T]` (the caption from the start token, 0-padded).
@@ -40,16 +40,14 @@ class ShowAttendTellCaptioner(keras.Model):
 
     def __init__(self, encoder, decoder, vocabulary, max_length=24, **kwargs):
         vocabulary = [str(token) for token in vocabulary]
-        for token in (START, END):
-            if token not in vocabulary:
-                raise ValueError(f"`vocabulary` must contain {token!r}. "
-                                 f"Received: vocabulary starting {vocabulary[:5]}")
+        assert_positive_int("max_length", max_length)
+        # Built first: it checks the vocabulary (padding, [UNK], [START], [END]).
+        preprocessor = ShowAttendTellPreprocessor(vocabulary, max_length)
         if len(vocabulary) != decoder.vocabulary_size:
             raise ValueError(
                 f"`vocabulary` has {len(vocabulary)} tokens but the decoder predicts "
                 f"vocabulary_size={decoder.vocabulary_size}."
             )
-        assert_positive_int("max_length", max_length)
         images = keras.Input((encoder.image_size, encoder.image_size, 3), name="images")
         tokens = keras.Input((None,), dtype="int32", name="tokens")
         logits, attention = decoder(encoder(images), tokens)
@@ -59,8 +57,13 @@ class ShowAttendTellCaptioner(keras.Model):
         self.decoder = decoder
         self.vocabulary = vocabulary
         self.max_length = max_length
-        self.start_id = vocabulary.index(START)
-        self.end_id = vocabulary.index(END)
+        self.start_id = preprocessor.tokenizer.start_id
+        self.end_id = preprocessor.tokenizer.end_id
+        # Set through __dict__, outside keras' attribute tracking, so the
+        # lookup table is not part of the weights file (the vocabulary ships
+        # as an asset); built here, eagerly, because a table first made
+        # inside a tf.data or tf.function graph could not be used outside it.
+        self.__dict__["preprocessor"] = preprocessor
 
     def generate(self, images=None, beam_width=1, max_length=None, length_normalization=1.0,
                  annotations=None):
@@ -77,18 +80,6 @@ class ShowAttendTellCaptioner(keras.Model):
         return self.decoder.generate(
             annotations, self.start_id, self.end_id, max_length or self.max_length,
             beam_width=beam_width, length_normalization=length_normalization)
-
-    def detokenize(self, tokens):
-        """Int `[B, T]` → the B captions as strings, up to the end token."""
-        captions = []
-        for row in np.asarray(keras.ops.convert_to_numpy(tokens)):
-            words = []
-            for token in row:
-                if token == self.end_id or token == 0:
-                    break
-                words.append(self.vocabulary[token])
-            captions.append(" ".join(words))
-        return captions
 
     def caption(self, images, beam_width=3, max_length=None, return_attention=False):
         """Captions for a batch of images `[B, S, S, 3]` (RGB in [0, 255]).
@@ -130,7 +121,7 @@ class ShowAttendTellCaptioner(keras.Model):
             warnings.warn("`images` look scaled to [0, 1]; the model expects RGB in [0, 255].",
                           stacklevel=2)
         result = self.generate(images, beam_width=beam_width, max_length=max_length)
-        captions = self.detokenize(result["tokens"])
+        captions = self.preprocessor.captions(result["tokens"])
         if not return_attention:
             return captions
         h, w = self.encoder.grid_shape

@@ -3,20 +3,6 @@
 import keras
 import tensorflow as tf
 
-# keras `TextVectorization`'s "lower_and_strip_punctuation" pattern: the
-# words here must be the words its whitespace split yields, position by position.
-STRIP_PUNCTUATION = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
-
-
-def split_words(texts, standardize):
-    """Strings `[B]` → words ragged `[B, (n)]`, exactly as keras'
-    `TextVectorization(standardize=standardize, split="whitespace")` splits
-    them (``"lower_and_strip_punctuation"`` or ``"lower"``)."""
-    texts = tf.strings.lower(tf.convert_to_tensor(texts, tf.string))
-    if standardize == "lower_and_strip_punctuation":
-        texts = tf.strings.regex_replace(texts, STRIP_PUNCTUATION, "")
-    return tf.strings.split(texts)
-
 
 def char_ngrams(words, lengths):
     """Words ragged `[..., (n)]` (or `[n]`) → the character n-grams of
@@ -38,18 +24,19 @@ def subword_vocabulary(words, lengths):
 
 
 class SubwordTokenizer:
-    """Strings `[B]` → the ids of each word's character n-grams, ragged
-    `[B, (n), (g)]` (Bojanowski et al., 2017: a word unseen in training is
-    still embedded from the n-grams it shares with seen words).
+    """Standardised strings `[B]` → the ids of each word's character
+    n-grams, ragged `[B, (n), (g)]` (Bojanowski et al., 2017: a word unseen
+    in training is still embedded from the n-grams it shares with seen
+    words). Words are split on whitespace, as the `WordTokenizer` splits
+    them, so the n-grams of word t belong to token t.
 
     Args:
         subwords: n-gram strings by id; ``subwords[0] == ""`` (none): an
             n-gram not in the list gets id 0.
         lengths: (min, max) n-gram length.
-        standardize: as the word tokenizer's (see `split_words`).
     """
 
-    def __init__(self, subwords, lengths, standardize):
+    def __init__(self, subwords, lengths):
         if not subwords or subwords[0] != "":
             raise ValueError('`subwords` must start with "" (id 0: none). '
                              f"Received: subwords starting {list(subwords[:3])}")
@@ -57,12 +44,11 @@ class SubwordTokenizer:
             raise ValueError("`subword_lengths` must be (min, max) with 1 <= min <= max. "
                              f"Received: subword_lengths={lengths}")
         self.lengths = tuple(int(n) for n in lengths)
-        self.standardize = standardize
         # Unknown n-grams → the one OOV index, 0; subwords[i] → i.
         self.lookup = keras.layers.StringLookup(vocabulary=list(subwords[1:]), num_oov_indices=1,
                                                 mask_token=None)
         self.lookup.build((None,))  # an export tracks only built layers
 
     def __call__(self, texts):
-        grams = char_ngrams(split_words(texts, self.standardize), self.lengths)  # [B, (n), (g)]
+        grams = char_ngrams(tf.strings.split(texts), self.lengths)  # [B, (n), (g)]
         return tf.cast(tf.ragged.map_flat_values(self.lookup, grams), tf.int32)

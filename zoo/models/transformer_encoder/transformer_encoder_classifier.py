@@ -5,17 +5,14 @@ import warnings
 import keras
 import numpy as np
 from keras import ops
-from keras.src.utils.backend_utils import DynamicBackend, convert_tf_tensor, in_tf_graph
 
-from zoo._validation import assert_choice, assert_positive_int, assert_rate, text_list
+from zoo._validation import assert_rate, text_list
 from zoo.models.transformer_encoder.masked_mean_pooling import MaskedMeanPooling
-from zoo.models.transformer_encoder.subword_tokenizer import SubwordTokenizer
 from zoo.models.transformer_encoder.transformer_encoder_backbone import symbolic_inputs, token_ids
-
-PAD, UNK = "", "[UNK]"
-# keras TextVectorization standardisations the tokenizer can use (the
-# vocabulary must be built with the same one).
-STANDARDIZATIONS = ("lower_and_strip_punctuation", "lower")
+from zoo.models.transformer_encoder.transformer_encoder_preprocessor import (
+    STANDARDIZATIONS,
+    TransformerEncoderPreprocessor,
+)
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -26,13 +23,14 @@ class TransformerEncoderClassifier(keras.Model):
         logits = W Drop(z) + b,   p(y | w) = softmax(logits)
 
     with m the padding mask (masked mean pooling). The model holds its
-    vocabulary and class names, so `classify` goes from raw strings to
-    labels; the tokenizer is keras' `TextVectorization` (lower case,
-    punctuation stripped or kept, split on whitespace), the same in
-    training, `classify` and the exported SavedModel.
+    class names and its `preprocessor` (a `TransformerEncoderPreprocessor`,
+    as a keras-hub task holds one: lower case, punctuation stripped or
+    kept, split on whitespace, keras' `TextVectorization`), so `classify`
+    goes from raw strings to labels; the same preprocessor serves training
+    (in tf.data), `classify` and the exported SavedModel.
 
-    Input: ``token_ids`` int `[B, T]` (0 = padding; see `tokenize`); with
-    subwords a dict of it and ``subword_ids`` int `[B, T, S]`.
+    Input: ``token_ids`` int `[B, T]` (0 = padding; see the preprocessor);
+    with subwords a dict of it and ``subword_ids`` int `[B, T, S]`.
     Output: the logits `[B, C]`, or with ``return_attention`` a dict
     ``{"logits", "probabilities", "attention"}`` (attention: one
     `[B, H, T, T]` per block).
@@ -65,9 +63,6 @@ class TransformerEncoderClassifier(keras.Model):
                  max_subwords=64, **kwargs):
         vocabulary = [str(token) for token in vocabulary]
         class_names = [str(name) for name in class_names]
-        if vocabulary[:2] != [PAD, UNK]:
-            raise ValueError(f"`vocabulary` must start with {PAD!r} (padding) and {UNK!r}. "
-                             f"Received: vocabulary starting {vocabulary[:4]}")
         if len(vocabulary) != backbone.vocabulary_size:
             raise ValueError(f"`vocabulary` has {len(vocabulary)} tokens but the backbone embeds "
                              f"vocabulary_size={backbone.vocabulary_size}.")
@@ -75,14 +70,15 @@ class TransformerEncoderClassifier(keras.Model):
             raise ValueError("`class_names` must be at least 2 distinct labels. "
                              f"Received: class_names={class_names}")
         assert_rate("dropout", dropout)
-        assert_choice("standardize", standardize, STANDARDIZATIONS)
-        assert_positive_int("max_subwords", max_subwords)
         expected = backbone.subword_vocabulary_size
         if (subwords is None) != (expected is None) or (
                 subwords is not None and len(subwords) != expected):
             raise ValueError(f"`subwords` must be given exactly when the backbone embeds subwords, "
                              f"with its subword_vocabulary_size={expected} entries. Received: "
                              f"{'None' if subwords is None else f'{len(subwords)} subwords'}")
+        # It checks the vocabulary, the standardisation and the n-gram lengths.
+        preprocessor = TransformerEncoderPreprocessor(
+            vocabulary, backbone.max_length, standardize, subwords, subword_lengths, max_subwords)
         inputs = symbolic_inputs(subwords is not None)
         encoded = backbone(inputs)
         pooled = MaskedMeanPooling(name="pooling")(encoded["sequence_output"],
@@ -108,57 +104,14 @@ class TransformerEncoderClassifier(keras.Model):
         self.subword_lengths = None if subword_lengths is None else tuple(subword_lengths)
         self.max_subwords = max_subwords
         # Set through __dict__, outside keras' attribute tracking, so the
-        # lookup table is not part of the weights file (the vocabulary ships
-        # as its own asset); built here, eagerly, because a table first made
-        # inside a tf.data or tf.function graph could not be used outside it.
-        self.__dict__["_tokenizer"] = keras.layers.TextVectorization(
-            standardize=standardize, split="whitespace",
-            vocabulary=vocabulary[2:])  # it adds "" and "[UNK]" itself
-        self.tokenizer.build((None,))  # [B] strings; an export tracks only built layers
-        self.__dict__["_subword_tokenizer"] = None if subwords is None else SubwordTokenizer(
-            self.subwords, self.subword_lengths, standardize)
+        # lookup tables are not part of the weights file (the vocabulary
+        # ships as its own asset); built here, eagerly, because a table first
+        # made inside a tf.data or tf.function graph could not be used outside it.
+        self.__dict__["preprocessor"] = preprocessor
 
     @property
     def max_length(self):
         return self.backbone.max_length
-
-    @property
-    def tokenizer(self):
-        """keras `TextVectorization` over the vocabulary: strings `[B]` →
-        ids `[B, longest]` (0-padded; unknown words → 1)."""
-        return self.__dict__["_tokenizer"]
-
-    @property
-    def subword_tokenizer(self):
-        """The `SubwordTokenizer` (strings `[B]` → n-gram ids ragged
-        `[B, (n), (g)]`), or None without subwords."""
-        return self.__dict__["_subword_tokenizer"]
-
-    def tokenize(self, texts):
-        """Strings `[B]` → the model's input: int32 `[B, max_length]` token
-        ids, truncated to max_length and 0-padded; with subwords a dict of
-        them and ``subword_ids`` `[B, max_length, max_subwords]` (works
-        eagerly, in tf.data and in a graph)."""
-        return self._model_inputs(texts, self.tokenizer(texts))
-
-    def _model_inputs(self, texts, ids):
-        """`tokenize`, given the `tokenizer` ids `[B, longest]` of `texts`.
-
-        Inside tf.data (a TensorFlow graph, on any backend) the ops are
-        TensorFlow's, as keras' TextVectorization picks them; the active
-        backend's ops could not run there.
-        """
-        backend = DynamicBackend("tensorflow" if in_tf_graph() else None)
-        ids = ids[:, :self.max_length]  # [B, min(longest, max_length)]
-        ids = backend.numpy.pad(ids, [[0, 0], [0, self.max_length - backend.core.shape(ids)[1]]])
-        ids = backend.numpy.reshape(ids, (-1, self.max_length))  # static [B, max_length]
-        ids = backend.core.cast(ids, "int32")
-        if self.subword_tokenizer is None:
-            return ids
-        grams = self.subword_tokenizer(texts)  # ragged [B, (n), (g)]
-        grams = grams.to_tensor(shape=(None, self.max_length, self.max_subwords))  # [B, T, S]
-        grams = convert_tf_tensor(grams)  # the backend's tensor, as TextVectorization returns
-        return {"token_ids": ids, "subword_ids": grams}
 
     def classify(self, texts, return_attention=False):
         """Labels of raw strings.
@@ -171,12 +124,11 @@ class TransformerEncoderClassifier(keras.Model):
             words).
         """
         texts = text_list(texts)
-        ids = self.tokenizer(texts)  # [B, longest]: tokenised once, for the lengths and the model
-        lengths = np.count_nonzero(ops.convert_to_numpy(ids), axis=1)
+        inputs, lengths = self.preprocessor.tokenize(texts)
+        lengths = ops.convert_to_numpy(lengths)
         if np.any(lengths > self.max_length):
             warnings.warn(f"{int(np.sum(lengths > self.max_length))} of the texts have more than "
                           f"max_length={self.max_length} tokens; they are truncated.", stacklevel=2)
-        inputs = self._model_inputs(texts, ids)
         ids = token_ids(inputs)  # [B, max_length]
         outputs = self(inputs, training=False)
         logits = outputs["logits"] if self.return_attention else outputs
