@@ -60,7 +60,7 @@ def prepare_data(dataset, model, static_shapes=False):
                                         static_shapes=static_shapes)
         pairs = [(i, c) for i, name in enumerate(names) for c in dataset.captions[name]]
         image_index[split] = np.array([i for i, _ in pairs], "int32")
-        tokens[split] = model.preprocessor([c for _, c in pairs]).numpy()
+        tokens[split] = keras.ops.convert_to_numpy(model.preprocessor([c for _, c in pairs]))
     return CaptionData(dataset, list(model.vocabulary), features, image_index, tokens)
 
 

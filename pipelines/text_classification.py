@@ -19,7 +19,9 @@ from pipelines.data import text_classification as text_data
 from pipelines.runtime import Runtime
 from zoo.models.transformer_encoder.subword_tokenizer import subword_vocabulary
 from zoo.models.transformer_encoder.transformer_encoder_backbone import token_ids
-from zoo.models.transformer_encoder import transformer_encoder_preprocessor as preprocessing
+from zoo.models.transformer_encoder.transformer_encoder_preprocessor import (
+    standardize as standardize_text,
+)
 
 
 def load_data(config, data_dir=None):
@@ -40,7 +42,7 @@ def build_vocabulary(texts, standardize, max_tokens=None):
     vectorizer = keras.layers.TextVectorization(
         max_tokens=max_tokens, standardize=None, split="whitespace")
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(1024)
-                     .map(lambda batch: preprocessing.standardize(batch, standardize)))
+                     .map(lambda batch: standardize_text(batch, standardize)))
     return vectorizer.get_vocabulary()
 
 

@@ -19,7 +19,7 @@ from pipelines import batching, serving_checks, settings
 from pipelines.data import tatoeba
 from pipelines.runtime import Runtime
 from zoo.models.seq2seq.seq2seq_preprocessor import standardize
-from zoo.models.word_tokenizer import END, START
+from zoo.models.word_tokenizer import with_start_end
 
 # A batch holds pairs whose longer side has fewer tokens than its boundary.
 BUCKET_BOUNDARIES = (8, 12, 16, 24, 32)
@@ -40,7 +40,7 @@ def build_vocabulary(texts, max_tokens=None, add_start_end=False):
     (with [START]/[END] for a target language), at most `max_tokens`."""
     def prepare(batch):
         batch = standardize(batch)
-        return tf.strings.join([START, batch, END], separator=" ") if add_start_end else batch
+        return with_start_end(batch) if add_start_end else batch
 
     vectorizer = keras.layers.TextVectorization(max_tokens=max_tokens, standardize=None,
                                                 split="whitespace")

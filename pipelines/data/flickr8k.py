@@ -53,7 +53,6 @@ from zoo.models.show_attend_tell.show_attend_tell_preprocessor import standardiz
 from zoo.models.word_tokenizer import END, START
 
 __all__ = [
-    "SPECIAL_TOKENS",
     "Flickr8k",
     "build_vocabulary",
     "decode_image",
@@ -64,9 +63,6 @@ __all__ = [
     "standardize_caption",
 ]
 
-# The words of a caption vocabulary start with these: after "" and "[UNK]",
-# [START] is id 2 and [END] id 3.
-SPECIAL_TOKENS = (START, END)
 SPLITS = ("train", "validation", "test")
 _CAPTIONS_FILE = "captions.txt"
 _SUMS_FILE = "SHA256SUMS"
@@ -287,7 +283,7 @@ def build_vocabulary(captions, min_count=2) -> list[str]:
 
     Captions are standardized with ``standardize_caption`` and split on
     spaces. Words seen at least ``min_count`` times are kept, most frequent
-    first, ties alphabetical, after the ``SPECIAL_TOKENS``. The padding token
+    first, ties alphabetical, after ``[START]`` and ``[END]``. The padding token
     ``""`` and ``"[UNK]"`` are not included: the vocabulary is
     ``["", "[UNK]"] + words``, so ``[START]`` is id 2 and ``[END]`` id 3.
 
@@ -309,7 +305,7 @@ def build_vocabulary(captions, min_count=2) -> list[str]:
             counts.update(text.decode("utf-8").split())
     words = sorted((word for word, count in counts.items() if count >= min_count),
                    key=lambda word: (-counts[word], word))
-    return list(SPECIAL_TOKENS) + words
+    return [START, END] + words
 
 
 def decode_image(image_bytes, image_size):

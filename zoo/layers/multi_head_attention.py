@@ -110,7 +110,8 @@ class MultiHeadAttention(keras.layers.Layer):
         return keras.layers.Dense(
             units,
             use_bias=self.use_bias,
-            kernel_initializer=kernel_initializer or clone_initializer(self.kernel_initializer, index),
+            kernel_initializer=(kernel_initializer
+                                or clone_initializer(self.kernel_initializer, index)),
             kernel_regularizer=self.kernel_regularizer,
             dtype=self.dtype_policy,
             name=name,

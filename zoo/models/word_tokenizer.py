@@ -5,8 +5,8 @@ writes words through it, with the same special tokens at the same ids:
 
     0 ""         padding (and "no more words")
     1 "[UNK]"    any word the vocabulary lacks
-    "[START]", "[END]"   around a generated text (target and caption
-                         vocabularies: ids 2 and 3 as built here)
+    "[START]", "[END]"   around a generated text (the pipelines build target
+                         and caption vocabularies with them at ids 2 and 3)
 
 Its ops are TensorFlow's (keras `TextVectorization`, `tf.strings`), as in
 keras-hub's tokenizers: the same code runs eagerly, inside tf.data on any
@@ -24,11 +24,18 @@ SPECIAL_TOKENS = (PAD, UNK, START, END)
 
 
 def as_tf_tensor(x, dtype=None):
-    """The active backend's tensor (or a NumPy array) as TensorFlow's; the
-    inverse of keras' `convert_tf_tensor`, which has no public twin."""
+    """The active backend's tensor (or a NumPy array) as TensorFlow's, cast
+    to `dtype` if given; the inverse of keras' `convert_tf_tensor`, which
+    has no public twin."""
     if not tf.is_tensor(x):
         x = np.asarray(keras.ops.convert_to_numpy(x))
-    return tf.convert_to_tensor(x, dtype)
+    x = tf.convert_to_tensor(x)
+    return x if dtype is None else tf.cast(x, dtype)
+
+
+def with_start_end(texts):
+    """Standardised strings → ``"[START] … [END]"``."""
+    return tf.strings.join([START, texts, END], separator=" ")
 
 
 class WordTokenizer:
@@ -78,7 +85,7 @@ class WordTokenizer:
         """Standardised strings `[B]` → int32 ragged `[B, (n)]`, every word."""
         texts = tf.convert_to_tensor(texts, tf.string)
         if self.add_start_end:
-            texts = tf.strings.join([START, texts, END], separator=" ")
+            texts = with_start_end(texts)
         # Keras' preprocessing layers return the backend's tensors outside a
         # TensorFlow graph; in this scope they return TensorFlow's, on every
         # backend (keras' public API has no switch for it, hence keras.src).

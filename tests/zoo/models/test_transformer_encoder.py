@@ -98,7 +98,7 @@ def test_attention_output_and_merge(merge):
     np.testing.assert_allclose(_np(out["probabilities"]).sum(-1), 1.0, rtol=1e-6)
 
 
-def test_tokenize_is_static_truncates_pads_and_maps_unknown_words():
+def test_preprocessor_is_static_truncates_pads_and_maps_unknown_words():
     model = _classifier()
     ids = _np(model.preprocessor(["Good movie!", "", "a b c d e f g h", "GOOD, not BAD."]))
     assert ids.dtype == np.int32 and ids.shape == (4, 6)
@@ -117,7 +117,7 @@ def test_lower_standardisation_keeps_punctuation_tokens():
         build_transformer_encoder_classifier(VOCAB, CLASSES, standardize="upper")
 
 
-def test_tokenize_inside_a_graph_has_a_static_shape():
+def test_preprocessor_inside_a_graph_has_a_static_shape():
     import tensorflow as tf
 
     if keras.backend.backend() != "tensorflow":

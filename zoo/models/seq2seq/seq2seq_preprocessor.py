@@ -41,6 +41,9 @@ def standardize(texts):
 class Seq2SeqPreprocessor:
     """The translator's strings ↔ ids: `standardize`, then a `WordTokenizer`
     per language (the target's wraps each sentence in ``[START] … [END]``).
+    Its outputs are TensorFlow's tensors: `pair` feeds tf.data, and
+    `source_ids` feeds `translations` as well as the model (which
+    `Seq2SeqTranslator.translate_strings` converts it for).
 
     Args:
         source_vocabulary, target_vocabulary: token strings by id (``""``,

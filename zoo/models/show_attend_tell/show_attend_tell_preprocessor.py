@@ -1,6 +1,7 @@
 """ShowAttendTellPreprocessor: captions ↔ the captioner's token ids, in TensorFlow ops."""
 
 import tensorflow as tf
+from keras.src.utils.backend_utils import convert_tf_tensor
 
 from zoo.models.word_tokenizer import WordTokenizer
 
@@ -46,7 +47,7 @@ class ShowAttendTellPreprocessor:
 
     >>> preprocessor = ShowAttendTellPreprocessor(
     ...     ["", "[UNK]", "[START]", "[END]", "a", "dog"], max_length=4)
-    >>> preprocessor(["A dog!"]).numpy()
+    >>> keras.ops.convert_to_numpy(preprocessor(["A dog!"]))
     array([[2, 4, 5, 3, 0]], dtype=int32)
     >>> preprocessor.captions([[4, 5, 3, 0]])
     ['a dog']
@@ -63,8 +64,11 @@ class ShowAttendTellPreprocessor:
 
     def __call__(self, captions):
         """Captions `[B]` → int32 `[B, max_length + 1]`, 0-padded; a longer
-        caption is cut, its ``[END]`` with it."""
-        return self.tokenizer.dense(standardize_caption(captions), self.max_length + 1)
+        caption is cut, its ``[END]`` with it. TensorFlow's tensor inside a
+        TensorFlow graph (tf.data), the active backend's outside one (keras'
+        `convert_tf_tensor`, as its TextVectorization returns it)."""
+        ids = self.tokenizer.dense(standardize_caption(captions), self.max_length + 1)
+        return convert_tf_tensor(ids)
 
     def detokenize(self, ids):
         """Int `[B, T]` → captions `[B]`: the words up to ``[END]``."""

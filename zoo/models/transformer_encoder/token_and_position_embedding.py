@@ -78,7 +78,8 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
         self.token_embedding = keras.layers.Embedding(
             vocabulary_size, embedding_dim,
-            embeddings_initializer=clone_initializer(self.embeddings_initializer, 0), dtype=self.dtype_policy, name="token_embedding")
+            embeddings_initializer=clone_initializer(self.embeddings_initializer, 0),
+            dtype=self.dtype_policy, name="token_embedding")
         self.position_embedding = None
         if position_encoding == "learned":
             self.position_embedding = keras.layers.Embedding(

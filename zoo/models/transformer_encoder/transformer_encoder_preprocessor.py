@@ -42,8 +42,8 @@ class TransformerEncoderPreprocessor:
     Example:
 
     >>> preprocessor = TransformerEncoderPreprocessor(["", "[UNK]", "good", "film"], 4)
-    >>> preprocessor(["Good film!"])
-    <tf.Tensor: shape=(1, 4), dtype=int32, numpy=array([[2, 3, 0, 0]], dtype=int32)>
+    >>> keras.ops.convert_to_numpy(preprocessor(["Good film!"]))
+    array([[2, 3, 0, 0]], dtype=int32)
     """
 
     def __init__(self, vocabulary, max_length, standardize=STANDARDIZATIONS[0], subwords=None,
