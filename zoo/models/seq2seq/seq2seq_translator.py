@@ -44,7 +44,7 @@ class Seq2SeqTranslator(keras.Model):
 
     >>> model = zoo.load("seq2seq_attn_spa_eng")
     >>> model.translate(["¿Dónde está la biblioteca?"])
-    ['where is the library?']
+    ["where's the library?"]
     """
 
     def __init__(self, encoder, decoder, source_vocabulary, target_vocabulary,
